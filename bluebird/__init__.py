@@ -1,0 +1,156 @@
+"""Bluebird: the field tool for property-management staff."""
+import os
+import time
+
+from flask import Flask, g, jsonify, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from bluebird import config as config_module
+from bluebird.db import db, make_database
+from bluebird.extensions import babel, csrf, limiter, login_manager, select_locale, select_timezone
+
+BLUEPRINTS = (
+    "bluebird.shell.views:bp",
+    "bluebird.auth.views:bp",
+    "bluebird.auth.admin:bp",
+    "bluebird.estate.views:bp",
+    "bluebird.estate.admin:bp",
+    "bluebird.duties.views:bp",
+)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: config, database, extensions, blueprints, errors, CLI, headers."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("BLUEBIRD_INSTANCE_PATH") or os.path.join(root, "instance"),
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(config_module.from_env(app.instance_path))
+    if config:
+        app.config.update(config)
+    if app.config["BEHIND_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    db.initialize(make_database(app.config["DATABASE_URL"]))
+    _bind_extensions(app)
+    _register_blueprints(app)
+    _register_errors(app)
+    _register_hooks(app)
+    from bluebird import cli
+
+    cli.register(app)
+    return app
+
+
+def _bind_extensions(app):
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)
+
+    from bluebird.auth.models import User
+
+    @login_manager.user_loader
+    def load_user(token):
+        user_id, _, version = token.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = User.get_or_none(User.id == int(user_id))
+        if user is None or user.session_version != version or not user.active:
+            return None
+        return user
+
+
+def _register_blueprints(app):
+    from importlib import import_module
+
+    for path in BLUEPRINTS:
+        module, _, name = path.partition(":")
+        app.register_blueprint(getattr(import_module(module), name))
+
+
+def _register_errors(app):
+    from bluebird.web import render
+
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        403: lambda: _("You do not have permission to see this."),
+        404: lambda: _("Not found. It may have been removed, or belong to another estate."),
+        405: lambda: _("This action is not allowed here."),
+        413: lambda: _("The upload is too large."),
+        429: lambda: _("Too many attempts. Please wait a few minutes and try again."),
+        500: lambda: _("Something went wrong on our side. What you saved before is safe; please try again."),
+    }
+
+    def handler(code):
+        def handle(error):
+            if code == 500 and not db.is_closed() and db.in_transaction():
+                db.rollback()
+            message = messages[code]()
+            if isinstance(error, CSRFError):
+                message = _("This form has expired. Reload the page and submit again.")
+            if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+                return jsonify(error=message), code
+            return render("error.html", "_error.html", status=code, code=code, message=message)
+
+        return handle
+
+    for code in messages:
+        app.register_error_handler(code, handler(code))
+
+
+def _register_hooks(app):
+    from bluebird.web import HTMX_FILE
+
+    @app.before_request
+    def open_db():
+        g.started = time.perf_counter()
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def close_db(exc):
+        if not db.is_closed():
+            db.close()
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
+        response.vary.add("HX-Request")
+        if request.endpoint != "static" and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.context_processor
+    def layout_context():
+        from flask_babel import get_locale
+
+        from bluebird.auth import roles
+        from bluebird.estate.models import UnitStatus
+        from bluebird.shell.nav import nav_items, tab_items
+
+        return {
+            "htmx_file": HTMX_FILE,
+            "locale": "zh_CN" if get_locale().language == "zh" else "en",
+            "nav_items": nav_items,
+            "tab_items": tab_items,
+            "unit_statuses": UnitStatus.LABELS,
+            "role_labels": roles.LABELS,
+        }

@@ -1,0 +1,1 @@
+"""Staff accounts, roles, login and logout, and staff administration."""

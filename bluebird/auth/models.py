@@ -1,0 +1,61 @@
+"""Staff accounts."""
+from flask_login import UserMixin
+from peewee import JOIN, BooleanField, CharField, DateTimeField, ForeignKeyField
+
+from bluebird import clock
+from bluebird.auth import roles
+from bluebird.db import ReplaySafe
+from bluebird.estate.models import Estate, Patch
+
+
+class User(UserMixin, ReplaySafe):
+    estate = ForeignKeyField(Estate, backref="staff", on_delete="CASCADE")
+    username = CharField(max_length=40, unique=True)
+    password_hash = CharField(max_length=200)
+    name = CharField(max_length=50)
+    role = CharField(max_length=16, index=True)
+    phone = CharField(max_length=20, default="")
+    patch = ForeignKeyField(Patch, null=True, backref="butlers", on_delete="SET NULL")
+    locale = CharField(max_length=8, default="zh_CN")
+    active = BooleanField(default=True)
+    # Bumped on password reset or deactivation: old sessions stop working.
+    session_version = CharField(max_length=16, default="1")
+    created_at = DateTimeField(default=clock.now)
+    last_login_at = DateTimeField(null=True)
+
+    def __str__(self):
+        return self.name
+
+    def get_id(self):
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def role_label(self):
+        return roles.LABELS.get(self.role, self.role)
+
+    @property
+    def on_phone(self):
+        return self.role in roles.PHONE
+
+    @property
+    def supervises(self):
+        return self.role in roles.SUPERVISING
+
+    @classmethod
+    def in_estate(cls, estate_id):
+        """Staff of an estate, active first, by role then name."""
+        return (
+            cls.select(cls, Patch)
+            .join(Patch, join_type=JOIN.LEFT_OUTER)
+            .where(cls.estate == estate_id)
+            .order_by(cls.active.desc(), cls.role, cls.name)
+        )
+
+    @classmethod
+    def with_role(cls, estate_id, *wanted):
+        """Active staff of an estate holding one of the given roles."""
+        return cls.select().where((cls.estate == estate_id) & (cls.role.in_(wanted)) & cls.active)

@@ -1,0 +1,23 @@
+"""Roles, what they are called, and where each lands after login."""
+from flask_babel import lazy_gettext as _l
+
+ADMIN = "admin"
+MANAGER = "manager"
+BUTLER = "butler"
+RECEPTION = "reception"
+INSPECTOR = "inspector"
+TECHNICIAN = "technician"
+
+LABELS = {
+    BUTLER: _l("Butler"),
+    RECEPTION: _l("Receptionist"),
+    INSPECTOR: _l("Quality inspector"),
+    TECHNICIAN: _l("Technician"),
+    MANAGER: _l("Supervisor / manager"),
+    ADMIN: _l("Administrator"),
+}
+ALL = tuple(LABELS)
+
+# Field roles work on a phone with a bottom tab bar; the desk works on a tablet.
+PHONE = (BUTLER, TECHNICIAN, INSPECTOR)
+SUPERVISING = (MANAGER, ADMIN)

@@ -1,0 +1,102 @@
+"""Login, logout and the 我的 (me) page."""
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from bluebird import clock
+from bluebird.auth import service
+from bluebird.auth.forms import LocaleForm, LoginForm, PasswordForm
+from bluebird.extensions import LOCALES, limiter
+from bluebird.web import render, safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit():
+    return current_app.config["LOGIN_LIMIT"]
+
+
+def _failed(response):
+    return response.status_code != 303
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(
+    _login_limit,
+    methods=["POST"],
+    deduct_when=_failed,
+    key_func=lambda: "user:" + request.form.get("username", "").strip().lower()[:40],
+)
+def login():
+    """Sign in with a username and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("shell.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = service.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=True)
+            session.permanent = True
+            return redirect(safe_next(form.next.data) or url_for("shell.home"), code=303)
+        form.password.errors.append(_("Wrong username or password."))
+        return render("auth/login.html", form=form, status=401)
+    status = 400 if form.errors else 200
+    return render("auth/login.html", form=form, status=status)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    """Sign out and go back to the login page."""
+    logout_user()
+    session.pop("locale", None)
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/language/<code>", methods=["POST"])
+def choose_language(code):
+    """Pick the language before logging in (kept in the session)."""
+    if code in LOCALES:
+        session["locale"] = code
+    return redirect(safe_next(request.form.get("next")) or url_for("auth.login"), code=303)
+
+
+@bp.route("/me")
+@login_required
+def me():
+    """Show the user's own page: profile, language, password."""
+    return render(
+        "auth/me.html",
+        locale_form=LocaleForm(locale=current_user.locale),
+        password_form=PasswordForm(),
+        now=clock.now(),
+    )
+
+
+@bp.route("/me/language", methods=["POST"])
+@login_required
+def set_language():
+    """Change the user's language."""
+    form = LocaleForm()
+    if form.validate_on_submit():
+        service.set_locale(current_user, form.locale.data)
+    return redirect(url_for("auth.me"), code=303)
+
+
+@bp.route("/me/password", methods=["POST"])
+@login_required
+def change_password():
+    """Change one's own password, knowing the current one."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if service.change_password(current_user, form.current.data, form.new.data):
+            login_user(current_user._get_current_object(), remember=True)
+            flash(_("Password changed."), "ok")
+            return redirect(url_for("auth.me"), code=303)
+        form.current.errors.append(_("The current password is wrong."))
+    return render(
+        "auth/me.html",
+        locale_form=LocaleForm(locale=current_user.locale),
+        password_form=form,
+        status=400,
+    )

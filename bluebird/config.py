@@ -1,0 +1,52 @@
+"""Settings from the environment (BLUEBIRD_*), with defaults for one box."""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _instance_secret(instance_path: str, name: str) -> str:
+    """Read a secret from instance/, generating it on first run."""
+    path = Path(instance_path) / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two workers starting together must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_env(instance_path: str) -> dict:
+    """Build the config dict from BLUEBIRD_* variables."""
+    env = os.environ
+    https = env.get("BLUEBIRD_HTTPS", "") in ("1", "true", "yes")
+    return {
+        "SECRET_KEY": env.get("BLUEBIRD_SECRET_KEY") or _instance_secret(instance_path, "secret_key"),
+        "DATABASE_URL": env.get("BLUEBIRD_DATABASE_URL")
+        or f"sqlite:///{Path(instance_path) / 'bluebird.db'}",
+        "QUEUE_URL": env.get("BLUEBIRD_QUEUE_URL", ""),
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": env.get("BLUEBIRD_TIMEZONE", "Asia/Shanghai"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "BEHIND_PROXY": env.get("BLUEBIRD_BEHIND_PROXY", "") in ("1", "true", "yes"),
+        # Phones send downscaled photos (~300 KB); 20 MB leaves room for an original.
+        "MAX_CONTENT_LENGTH": int(env.get("BLUEBIRD_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": env.get("BLUEBIRD_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_LIMIT": env.get("BLUEBIRD_LOGIN_LIMIT", "10 per 5 minutes"),
+        "WTF_CSRF_TIME_LIMIT": None,  # a tablet left open all shift must still submit
+        "PASSWORD_HASH_PARAMS": {},
+        "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),
+    }

@@ -1,0 +1,94 @@
+"""The database: a proxy bound from a URL, a base model, and create-once for replays."""
+import uuid
+from urllib.parse import urlsplit
+
+from peewee import DatabaseProxy, IntegrityError, Model, UUIDField
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
+
+db = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "synchronous": "normal",  # safe with WAL; full fsync per commit is not needed
+    "cache_size": -32000,
+    "temp_store": "memory",
+}
+
+
+def make_database(url: str):
+    """Build a pooled Peewee database from sqlite:///path or postgresql://… ."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        # lock_type=IMMEDIATE: every atomic() takes the write lock at BEGIN, so a
+        # read-then-write never fails half-way with "database is locked".
+        return PooledSqliteDatabase(
+            parts.path if parts.netloc == "" else parts.netloc + parts.path,
+            pragmas=SQLITE_PRAGMAS,
+            lock_type="IMMEDIATE",
+            max_connections=32,
+            stale_timeout=600,
+            check_same_thread=False,
+        )
+    if parts.scheme in ("postgres", "postgresql"):
+        return PooledPostgresqlDatabase(
+            parts.path.lstrip("/"),
+            user=parts.username,
+            password=parts.password,
+            host=parts.hostname,
+            port=parts.port or 5432,
+            max_connections=32,
+            stale_timeout=600,
+        )
+    raise ValueError(f"unsupported database URL: {url!r}")
+
+
+def is_postgres() -> bool:
+    """Tell whether the bound database is PostgreSQL."""
+    return isinstance(db.obj, PooledPostgresqlDatabase)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class ReplaySafe(BaseModel):
+    """A model whose creates carry a client-generated UUID, so a replay creates nothing."""
+
+    client_uuid = UUIDField(null=True, unique=True)
+
+
+def parse_uuid(value) -> uuid.UUID | None:
+    """Return a UUID from a form value, or None when absent or malformed."""
+    if not value:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def create_once(model, client_uuid, **fields):
+    """Create a row, or return the one an earlier submission with this UUID created.
+
+    Returns (row, created). The caller scopes the result: a UUID that names a row of
+    another estate must not leak it.
+    """
+    key = parse_uuid(client_uuid)
+    if key is not None:
+        existing = model.get_or_none(model.client_uuid == key)
+        if existing is not None:
+            return existing, False
+    try:
+        with db.atomic():
+            return model.create(client_uuid=key, **fields), True
+    except IntegrityError:
+        if key is None:
+            raise
+        existing = model.get_or_none(model.client_uuid == key)
+        if existing is None:
+            raise
+        return existing, False

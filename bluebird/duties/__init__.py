@@ -1,0 +1,1 @@
+"""Everything due: Duty rows, the clock rules that make them, and the agenda."""

@@ -1,0 +1,145 @@
+"""The Duty table: one row for each thing somebody must do by some time.
+
+Domain code creates duties (from the clock rules in rules.py, or daily generation) and
+closes them when the real work is done. Nobody ticks a duty by hand. The agenda,
+reminders, escalation and KPI deductions all read these rows.
+"""
+from datetime import date, timedelta
+
+from peewee import (
+    JOIN,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    fn,
+)
+
+from bluebird import clock
+from bluebird.auth.models import User
+from bluebird.db import BaseModel, db
+from bluebird.estate.models import Estate
+
+
+class Duty(BaseModel):
+    estate = ForeignKeyField(Estate, on_delete="CASCADE")
+    kind = CharField(max_length=40)
+    subject = CharField(max_length=40)  # "case:7", "unit:12", "patch:3": what it is about
+    title = CharField(max_length=200, default="")  # shown next to the kind's label
+    assignee = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="duties")
+    role = CharField(max_length=16, null=True)  # anyone with this role, when no assignee
+    due_at = DateTimeField()
+    due_date = DateField()  # the day it is due: recurring duties are unique per day
+    done_at = DateTimeField(null=True)
+    done_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="duties_done")
+    late_minutes = IntegerField(null=True)  # recorded at closing; 0 when on time
+    notified_at = DateTimeField(null=True)
+    escalated_at = DateTimeField(null=True)
+    points = IntegerField(default=0)  # KPI deduction when missed (DOMAIN.md 绩效)
+    created_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = (
+            (("kind", "subject", "due_date"), True),
+            (("subject",), False),
+        )
+
+    @property
+    def overdue(self) -> bool:
+        return self.done_at is None and self.due_at < clock.now()
+
+    @property
+    def label(self):
+        from bluebird.duties.rules import kind_label
+
+        return kind_label(self.kind)
+
+    @classmethod
+    def open_for(cls, user):
+        """A user's open duties, soonest due first: the agenda (我的待办)."""
+        mine = cls.assignee == user.id
+        for_role = cls.assignee.is_null() & (cls.role == user.role) & (cls.estate == user.estate_id)
+        wanted = mine | for_role
+        if user.supervises:
+            wanted = wanted | (cls.escalated_at.is_null(False) & (cls.estate == user.estate_id))
+        return cls.select().where(cls.done_at.is_null() & wanted).order_by(cls.due_at, cls.id)
+
+    @classmethod
+    def overdue_in(cls, estate_id, now=None):
+        """Open duties of an estate that are past due, oldest first."""
+        now = now or clock.now()
+        return (
+            cls.select(cls, User)
+            .join(User, on=(cls.assignee == User.id), join_type=JOIN.LEFT_OUTER)
+            .where((cls.estate == estate_id) & cls.done_at.is_null() & (cls.due_at < now))
+            .order_by(cls.due_at)
+        )
+
+    @classmethod
+    def overdue_by_person(cls, estate_id, now=None):
+        """Count overdue duties per assignee (None for role-wide duties)."""
+        now = now or clock.now()
+        return (
+            cls.select(cls.assignee, cls.role, fn.COUNT(cls.id).alias("n"), fn.MIN(cls.due_at).alias("oldest"))
+            .where((cls.estate == estate_id) & cls.done_at.is_null() & (cls.due_at < now))
+            .group_by(cls.assignee, cls.role)
+            .order_by(fn.COUNT(cls.id).desc())
+        )
+
+    @classmethod
+    def open_about(cls, subject, kind=None):
+        """Open duties about one thing, optionally of one kind."""
+        query = cls.select().where((cls.subject == subject) & cls.done_at.is_null())
+        if kind:
+            query = query.where(cls.kind == kind)
+        return query
+
+
+# Partial indexes: the agenda and the scheduler only ever look at open duties, so the
+# indexes hold only those rows and stay small however much history piles up.
+Duty.add_index(Duty.index(Duty.assignee, Duty.due_at, where=Duty.done_at.is_null(), name="duty_open_assignee"))
+Duty.add_index(Duty.index(Duty.estate, Duty.role, Duty.due_at, where=Duty.done_at.is_null(), name="duty_open_role"))
+Duty.add_index(Duty.index(Duty.estate, Duty.due_at, where=Duty.done_at.is_null(), name="duty_open_estate"))
+
+
+def create_duty(estate_id, kind, subject, due_at, *, assignee=None, role=None, title="", points=0):
+    """Create a duty, or return the open one of that kind, subject and day."""
+    if assignee is None and role is None:
+        raise ValueError("a duty needs an assignee or a role")
+    due_day: date = due_at.date()
+    with db.atomic():
+        existing = find_duty(kind, subject, due_day)
+        if existing is not None:
+            return existing
+        return Duty.create(
+            estate=estate_id,
+            kind=kind,
+            subject=subject,
+            title=title[:200],
+            assignee=assignee,
+            role=role,
+            due_at=due_at,
+            due_date=due_day,
+            points=points,
+        )
+
+
+def find_duty(kind, subject, due_day):
+    """Return the duty of a kind about a subject due on a day, if any."""
+    return Duty.get_or_none((Duty.kind == kind) & (Duty.subject == subject) & (Duty.due_date == due_day))
+
+
+def close_duties(subject, kind, by_user=None, at=None) -> int:
+    """Close the open duties of a kind about a subject, recording who and how late."""
+    at = at or clock.now()
+    closed = 0
+    with db.atomic():
+        for duty in Duty.open_about(subject, kind):
+            late = max(0, int((at - duty.due_at) / timedelta(minutes=1)))
+            closed += (
+                Duty.update(done_at=at, done_by=by_user, late_minutes=late)
+                .where((Duty.id == duty.id) & Duty.done_at.is_null())
+                .execute()
+            )
+    return closed

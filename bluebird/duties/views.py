@@ -1,0 +1,33 @@
+"""The agenda (我的待办) and the supervisor's overdue board."""
+from flask import Blueprint
+from flask_login import current_user, login_required
+
+from bluebird import clock
+from bluebird.auth.models import User
+from bluebird.duties.models import Duty
+from bluebird.web import estate_id, render
+
+bp = Blueprint("duties", __name__)
+
+AGENDA_LIMIT = 100
+
+
+@bp.route("/agenda")
+@login_required
+def agenda():
+    """List my open duties, soonest due first; overdue ones in red."""
+    duties = list(Duty.open_for(current_user).limit(AGENDA_LIMIT + 1))
+    return render(
+        "duties/agenda.html",
+        "duties/_list.html",
+        duties=duties[:AGENDA_LIMIT],
+        more=len(duties) > AGENDA_LIMIT,
+        now=clock.now(),
+    )
+
+
+def overdue_board(limit=20):
+    """Overdue duties of the current estate, counted per person, for the dashboard."""
+    rows = list(Duty.overdue_by_person(estate_id()))
+    people = {u.id: u for u in User.select().where(User.id.in_([r.assignee_id for r in rows if r.assignee_id]))}
+    return [(people.get(r.assignee_id), r.role, r.n, r.oldest) for r in rows[:limit]]

@@ -1,0 +1,1 @@
+"""Estates, buildings, units, residents and patches."""

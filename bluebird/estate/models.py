@@ -1,0 +1,210 @@
+"""Estates, patches, buildings, units and residents, and the queries over them."""
+from flask_babel import lazy_gettext as _l
+from peewee import (
+    JOIN,
+    BooleanField,
+    Case,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+    fn,
+)
+
+from bluebird import clock
+from bluebird.db import BaseModel, ReplaySafe
+
+
+class UnitStatus:
+    """Unit statuses of the house dynamics table (房屋动态表)."""
+
+    NOT_HANDED_OVER = "not_handed_over"
+    HANDED_OVER = "handed_over"
+    OCCUPIED = "occupied"
+    RENOVATING = "renovating"
+    VACANT = "vacant"
+    RENTED = "rented"
+
+    LABELS = {
+        NOT_HANDED_OVER: _l("Not handed over"),
+        HANDED_OVER: _l("Handed over"),
+        OCCUPIED: _l("Occupied"),
+        RENOVATING: _l("Renovating"),
+        VACANT: _l("Vacant"),
+        RENTED: _l("Rented"),
+    }
+    ALL = tuple(LABELS)
+
+
+class UnitKind:
+    """What a unit is used for."""
+
+    HOME = "home"
+    GARAGE = "garage"
+    STORAGE = "storage"
+    SHOP = "shop"
+
+    LABELS = {
+        HOME: _l("Home"),
+        GARAGE: _l("Garage"),
+        STORAGE: _l("Storage room"),
+        SHOP: _l("Shop"),
+    }
+    ALL = tuple(LABELS)
+
+
+class Estate(BaseModel):
+    name = CharField(max_length=100)
+    code = CharField(max_length=32, unique=True)
+    timezone = CharField(max_length=64, default="Asia/Shanghai")
+    created_at = DateTimeField(default=clock.now)
+
+    def __str__(self):
+        return self.name
+
+
+class Patch(BaseModel):
+    """A butler's area of responsibility (片区/责任区): a set of buildings."""
+
+    estate = ForeignKeyField(Estate, backref="patches", on_delete="CASCADE")
+    name = CharField(max_length=50)
+
+    class Meta:
+        indexes = ((("estate", "name"), True),)
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def in_estate(cls, estate_id):
+        """Patches of an estate, by name."""
+        return cls.select().where(cls.estate == estate_id).order_by(cls.name)
+
+
+class Building(ReplaySafe):
+    estate = ForeignKeyField(Estate, backref="buildings", on_delete="CASCADE")
+    patch = ForeignKeyField(Patch, null=True, backref="buildings", on_delete="SET NULL")
+    name = CharField(max_length=20)  # what staff say: "3" for 3号楼
+    floors = IntegerField(default=1)
+    sort_key = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("estate", "name"), True), (("estate", "sort_key"), False))
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def in_estate(cls, estate_id, patch_id=None):
+        """Buildings of an estate, the given patch's first, then in number order."""
+        query = cls.select(cls, Patch).join(Patch, join_type=JOIN.LEFT_OUTER).switch(cls)
+        query = query.where(cls.estate == estate_id)
+        if patch_id:
+            return query.order_by(Case(None, [(cls.patch == patch_id, 0)], 1), cls.sort_key, cls.name)
+        return query.order_by(cls.sort_key, cls.name)
+
+
+class Unit(ReplaySafe):
+    estate = ForeignKeyField(Estate, backref="units", on_delete="CASCADE")
+    building = ForeignKeyField(Building, backref="units", on_delete="CASCADE")
+    number = CharField(max_length=20)  # "1502"
+    code = CharField(max_length=40)  # "3-1502": building-number, how units are spoken of
+    floor = IntegerField(default=0)
+    kind = CharField(max_length=16, default=UnitKind.HOME)
+    status = CharField(max_length=24, default=UnitStatus.NOT_HANDED_OVER)
+    area = IntegerField(null=True)  # square metres
+    note = TextField(default="")
+    updated_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = (
+            (("estate", "code"), True),
+            (("building", "floor", "number"), False),
+            (("estate", "status"), False),
+        )
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def status_label(self):
+        return UnitStatus.LABELS.get(self.status, self.status)
+
+    @property
+    def kind_label(self):
+        return UnitKind.LABELS.get(self.kind, self.kind)
+
+    @classmethod
+    def in_building(cls, building_id):
+        """Units of a building, top floor first as on a lobby board."""
+        return cls.select().where(cls.building == building_id).order_by(cls.floor.desc(), cls.number)
+
+    @classmethod
+    def search(cls, estate_id, text, limit=10):
+        """Units whose code starts with `text` ("3-15" finds 3-1501…3-1599)."""
+        text = text.replace("号楼", "-").replace("栋", "-").replace(" ", "")
+        return (
+            cls.select(cls.id, cls.code, cls.status, cls.kind)
+            .where((cls.estate == estate_id) & (cls.code.startswith(text)))
+            .order_by(cls.code)
+            .limit(limit)
+        )
+
+    @classmethod
+    def status_counts(cls, estate_id):
+        """Count units by status: the house dynamics table in one query."""
+        rows = cls.select(cls.status, fn.COUNT(cls.id).alias("n")).where(cls.estate == estate_id).group_by(cls.status)
+        return {row.status: row.n for row in rows}
+
+
+class Resident(ReplaySafe):
+    estate = ForeignKeyField(Estate, backref="residents", on_delete="CASCADE")
+    unit = ForeignKeyField(Unit, backref="residents", on_delete="CASCADE")
+    name = CharField(max_length=50)
+    phone = CharField(max_length=20, default="")
+    phone_tail = CharField(max_length=4, default="", index=True)
+    relation = CharField(max_length=16, default="owner")  # owner / family / tenant
+    key_account = BooleanField(default=False)  # 重点户
+    arrears = BooleanField(default=False)  # 欠费
+    note = TextField(default="")
+    created_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("estate", "name"), False),)
+
+    RELATIONS = {"owner": _l("Owner"), "family": _l("Family"), "tenant": _l("Tenant")}
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def relation_label(self):
+        return self.RELATIONS.get(self.relation, self.relation)
+
+    @property
+    def masked_phone(self):
+        """The phone as lists show it: 139****5678."""
+        p = self.phone
+        return p[:3] + "****" + p[-4:] if len(p) >= 8 else ("****" + p[-2:] if p else "")
+
+    @staticmethod
+    def tail_of(phone: str) -> str:
+        """The last four digits of a phone number, for search."""
+        return "".join(c for c in phone if c.isdigit())[-4:]
+
+    def save(self, *args, **kwargs):
+        self.phone_tail = self.tail_of(self.phone)
+        return super().save(*args, **kwargs)
+
+    @classmethod
+    def search(cls, estate_id, text, limit=10):
+        """Residents by name prefix, or by the last digits of their phone."""
+        query = cls.select(cls, Unit).join(Unit).where(cls.estate == estate_id)
+        if text.isdigit() and len(text) == 4:
+            query = query.where(cls.phone_tail == text)
+        elif text.isdigit():
+            query = query.where(cls.phone.endswith(text))
+        else:
+            query = query.where(cls.name.startswith(text))
+        return query.order_by(cls.name, cls.id).limit(limit)

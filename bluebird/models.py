@@ -1,0 +1,7 @@
+"""Every model, in dependency order (tests and tools that need them all)."""
+from bluebird.auth.models import User
+from bluebird.duties.models import Duty
+from bluebird.estate.models import Building, Estate, Patch, Resident, Unit
+from bluebird.timeline.models import Event
+
+ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty]

@@ -1,0 +1,38 @@
+"""Navigation: the phone tab bar and the desk's top bar, per role."""
+from flask import request
+from flask_babel import lazy_gettext as _l
+
+from bluebird.auth import roles
+
+# (endpoint, label, icon id in static/icons.svg, blueprints that light the tab up)
+TABS = [
+    ("duties.agenda", _l("To do"), "todo", ("duties",)),
+    ("shell.rounds", _l("Patrol"), "patrol", ()),
+    ("shell.cases", _l("Cases"), "cases", ()),
+    ("estate.index", _l("Residents"), "home", ("estate",)),
+    ("auth.me", _l("Me"), "me", ("auth",)),
+]
+
+TOPNAV = {
+    roles.RECEPTION: [("shell.desk", _l("Front desk")), ("shell.cases", _l("Cases")),
+                      ("estate.index", _l("Residents")), ("duties.agenda", _l("To do")), ("auth.me", _l("Me"))],
+    roles.MANAGER: [("shell.dashboard", _l("Dashboard")), ("duties.agenda", _l("To do")), ("shell.cases", _l("Cases")),
+                    ("estate.index", _l("Residents")), ("auth.me", _l("Me"))],
+    roles.ADMIN: [("shell.dashboard", _l("Dashboard")), ("staff.index", _l("Staff")),
+                  ("estate_admin.index", _l("Buildings")), ("estate.index", _l("Residents")), ("auth.me", _l("Me"))],
+}
+
+
+def tab_items():
+    """The bottom tabs with the current one marked."""
+    here = request.endpoint or ""
+    blueprint = request.blueprint or ""
+    return [
+        (endpoint, label, icon, here == endpoint or blueprint in lights)
+        for endpoint, label, icon, lights in TABS
+    ]
+
+
+def nav_items(user):
+    """The top bar links for a desk or office role."""
+    return TOPNAV.get(user.role, TOPNAV[roles.MANAGER])

@@ -1,0 +1,147 @@
+"""Home screens per role, the PWA manifest and service worker, health."""
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from bluebird import clock
+from bluebird.auth import roles
+from bluebird.db import db
+from bluebird.duties.models import Duty
+from bluebird.duties.views import overdue_board
+from bluebird.estate.models import Unit, UnitStatus
+from bluebird.web import estate_id, render
+
+bp = Blueprint("shell", __name__)
+
+HOMES = {
+    roles.BUTLER: "duties.agenda",
+    roles.TECHNICIAN: "duties.agenda",
+    roles.INSPECTOR: "shell.rounds",
+    roles.RECEPTION: "shell.desk",
+    roles.MANAGER: "shell.dashboard",
+    roles.ADMIN: "shell.dashboard",
+}
+
+
+@bp.route("/")
+@login_required
+def home():
+    """Send each role to its own home screen."""
+    return redirect(url_for(HOMES.get(current_user.role, "duties.agenda")))
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    """The manager's dashboard: what is overdue and who holds it; the house table."""
+    now = clock.now()
+    return render(
+        "shell/dashboard.html",
+        board=overdue_board(),
+        overdue_total=Duty.overdue_in(estate_id(), now).count(),
+        counts=Unit.status_counts(estate_id()),
+        statuses=UnitStatus.LABELS,
+        now=now,
+    )
+
+
+@bp.route("/desk")
+@login_required
+def desk():
+    """The front desk on a tablet: the seven everyday actions."""
+    return render("shell/desk.html")
+
+
+@bp.route("/rounds")
+@login_required
+def rounds():
+    """Patrols and inspections (arrives with the rounds module)."""
+    return render("shell/placeholder.html", title=_("Rounds"), what=_("Daily patrols, move-in inspections, renovation checks and the 100-point inspection arrive here next."))
+
+
+@bp.route("/cases")
+@login_required
+def cases():
+    """Repairs and complaints (arrives with the cases module)."""
+    return render("shell/placeholder.html", title=_("Cases"), what=_("Repairs, complaints, inquiries and incidents, with their clocks, arrive here next."))
+
+
+@bp.route("/healthz")
+def healthz():
+    """Answer 200 with the database status (503 when it is down)."""
+    try:
+        db.execute_sql("SELECT 1")
+        ok = True
+    except Exception:  # noqa: BLE001 - any failure means "database down"
+        ok = False
+    body = {"status": "ok" if ok else "degraded", "database": "ok" if ok else "down",
+            "backend": type(db.obj).__name__}
+    return jsonify(body), 200 if ok else 503
+
+
+@bp.route("/offline")
+def offline():
+    """The page the service worker shows when a navigation fails."""
+    return render_template("shell/offline.html")
+
+
+@bp.route("/manifest.webmanifest")
+def manifest():
+    """The web app manifest, so phones can install Bluebird."""
+    icons = [
+        {"src": url_for("static", filename="icons/icon-192.png"), "sizes": "192x192", "type": "image/png", "purpose": "any"},
+        {"src": url_for("static", filename="icons/icon-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "any"},
+        {"src": url_for("static", filename="icons/maskable-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
+    ]
+    body = {
+        "name": _("Bluebird property service"),
+        "short_name": _("Bluebird"),
+        "id": "/",
+        "start_url": "/?source=pwa",
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "any",
+        "lang": "zh-CN",
+        "background_color": "#f4f6f8",
+        "theme_color": "#1f6feb",
+        "icons": icons,
+    }
+    response = jsonify(body)
+    response.mimetype = "application/manifest+json"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@lru_cache(maxsize=1)
+def shell_version() -> str:
+    """A hash of the static files: a new deploy gets a new app-shell cache."""
+    digest = hashlib.sha256()
+    static = Path(current_app.static_folder)
+    for path in sorted(static.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@bp.route("/sw.js")
+def service_worker():
+    """The service worker, served from the root so its scope is the whole app."""
+    from bluebird.web import HTMX_FILE
+
+    shell = [
+        url_for("shell.offline"),
+        url_for("static", filename="app.css"),
+        url_for("static", filename="app.js"),
+        url_for("static", filename=HTMX_FILE),
+        url_for("static", filename="icons/icon-192.png"),
+    ]
+    body = render_template("shell/sw.js", version=shell_version(), shell=shell)
+    response = current_app.response_class(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response

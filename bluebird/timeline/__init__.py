@@ -1,0 +1,1 @@
+"""The append-only timeline: who did what to which thing, and when."""

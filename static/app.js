@@ -1,0 +1,50 @@
+// Bluebird front-end glue: client UUIDs for replay-safe forms, offline handling, the
+// service worker. No inline scripts anywhere (strict CSP); htmx does the rest.
+(function () {
+  "use strict";
+
+  function uuid4() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    // Plain http on an office LAN is not a secure context: build a v4 UUID by hand.
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  // Every create form carries a UUID made once per form: a double tap or a retry on a
+  // slow network sends the same UUID, and the server saves once.
+  function stampUuids(root) {
+    (root || document).querySelectorAll("input[data-client-uuid]").forEach(function (input) {
+      if (!input.value) input.value = uuid4();
+    });
+  }
+
+  function showOffline() {
+    var banner = document.getElementById("offline-banner");
+    if (banner) banner.hidden = navigator.onLine;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    stampUuids(document);
+    showOffline();
+  });
+  document.addEventListener("htmx:load", function (evt) { stampUuids(evt.target); });
+  window.addEventListener("online", showOffline);
+  window.addEventListener("offline", showOffline);
+
+  // A boosted link that cannot reach the server becomes a real navigation, so the
+  // service worker can answer it with the offline page instead of nothing happening.
+  document.addEventListener("htmx:sendError", function (evt) {
+    var cfg = evt.detail.requestConfig;
+    if (cfg && cfg.verb === "get" && (cfg.boosted || evt.detail.boosted)) window.location.href = cfg.path;
+    showOffline();
+  });
+
+  if ("serviceWorker" in navigator) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+    });
+  }
+})();

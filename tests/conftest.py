@@ -1,0 +1,2 @@
+"""Fixtures are gathered from tests/fixtures/ (FlaskBB/CTFd style)."""
+pytest_plugins = ["tests.fixtures.app"]

@@ -1,0 +1,58 @@
+"""Plain factory functions: make_* builds one row with sensible defaults."""
+import itertools
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+
+from bluebird import clock
+from bluebird.auth.models import User
+from bluebird.duties.models import create_duty
+from bluebird.estate.models import Building, Estate, Patch, Resident, Unit, UnitStatus
+
+PASSWORD = "correct-horse-1"
+_seq = itertools.count(1)
+_hash_cache = {}
+
+
+def _password_hash(password):
+    # The same cheap parameters as the test app, so no login triggers a rehash.
+    if password not in _hash_cache:
+        _hash_cache[password] = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(password)
+    return _hash_cache[password]
+
+
+def make_estate(code=None, name=None):
+    n = next(_seq)
+    return Estate.create(code=code or f"e{n}", name=name or f"小区{n}")
+
+
+def make_patch(estate, name=None):
+    return Patch.create(estate=estate, name=name or f"片区{next(_seq)}")
+
+
+def make_building(estate, name=None, patch=None, floors=18):
+    name = name or str(next(_seq))
+    return Building.create(estate=estate, name=name, patch=patch, floors=floors,
+                           sort_key=int(name) if name.isdigit() else 9999)
+
+
+def make_unit(building, number=None, status=UnitStatus.OCCUPIED, floor=None, kind="home"):
+    number = number or f"{next(_seq) % 30 + 2}{next(_seq) % 4 + 1:02d}"
+    floor = floor if floor is not None else int(number[:-2] or 0)
+    return Unit.create(estate=building.estate_id, building=building, number=number,
+                       code=f"{building.name}-{number}", floor=floor, status=status, kind=kind)
+
+
+def make_resident(unit, name="张伟", phone="13912345678", relation="owner"):
+    return Resident.create(estate=unit.estate_id, unit=unit, name=name, phone=phone, relation=relation)
+
+
+def make_user(estate, role="butler", username=None, password=PASSWORD, name=None, patch=None, **kwargs):
+    return User.create(estate=estate, role=role, username=username or f"user{next(_seq)}",
+                       name=name or f"员工{next(_seq)}", password_hash=_password_hash(password),
+                       patch=patch, **kwargs)
+
+
+def make_duty(user, kind="test_duty", subject=None, due_in=timedelta(hours=1), **kwargs):
+    return create_duty(user.estate_id, kind, subject or f"test:{next(_seq)}", clock.now() + due_in,
+                       assignee=user.id, **kwargs)
