@@ -18,6 +18,8 @@ BLUEPRINTS = (
     "bluebird.estate.views:bp",
     "bluebird.estate.admin:bp",
     "bluebird.duties.views:bp",
+    "bluebird.photos.views:bp",
+    "bluebird.cases.views:bp",
 )
 
 CSP = (

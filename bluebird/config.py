@@ -41,8 +41,11 @@ def from_env(instance_path: str) -> dict:
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "BEHIND_PROXY": env.get("BLUEBIRD_BEHIND_PROXY", "") in ("1", "true", "yes"),
-        # Phones send downscaled photos (~300 KB); 20 MB leaves room for an original.
-        "MAX_CONTENT_LENGTH": int(env.get("BLUEBIRD_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        # Phones send downscaled photos (~300 KB each); a request may carry a few
+        # originals from a desktop, each up to PHOTO_MAX_BYTES.
+        "MAX_CONTENT_LENGTH": int(env.get("BLUEBIRD_MAX_REQUEST_MB", "40")) * 1024 * 1024,
+        "PHOTO_MAX_BYTES": int(env.get("BLUEBIRD_MAX_PHOTO_MB", "20")) * 1024 * 1024,
+        "PHOTO_ROOT": env.get("BLUEBIRD_PHOTO_ROOT", ""),
         "RATELIMIT_STORAGE_URI": env.get("BLUEBIRD_RATELIMIT_STORAGE_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT": env.get("BLUEBIRD_LOGIN_LIMIT", "10 per 5 minutes"),

@@ -1,6 +1,6 @@
 """The database: a proxy bound from a URL, a base model, and create-once for replays."""
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from peewee import DatabaseProxy, IntegrityError, Model, UUIDField
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
@@ -32,6 +32,10 @@ def make_database(url: str):
             check_same_thread=False,
         )
     if parts.scheme in ("postgres", "postgresql"):
+        extra = {}
+        schema = parse_qs(parts.query).get("schema")
+        if schema:  # ?schema=name: tables live in that schema (tests run side by side)
+            extra["options"] = f"-c search_path={schema[0]}"
         return PooledPostgresqlDatabase(
             parts.path.lstrip("/"),
             user=parts.username,
@@ -40,6 +44,7 @@ def make_database(url: str):
             port=parts.port or 5432,
             max_connections=32,
             stale_timeout=600,
+            **extra,
         )
     raise ValueError(f"unsupported database URL: {url!r}")
 

@@ -1,7 +1,9 @@
 """Every model, in dependency order (tests and tools that need them all)."""
 from bluebird.auth.models import User
+from bluebird.cases.models import Call, Case, PriceItem
 from bluebird.duties.models import Duty
 from bluebird.estate.models import Building, Estate, Patch, Resident, Unit
+from bluebird.photos.models import Attachment
 from bluebird.timeline.models import Event
 
-ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty]
+ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Case, Call, Attachment]

@@ -27,9 +27,10 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
         class Meta:
             table_name = "duty"
-            indexes = [(('kind', 'subject', 'due_date'), True), (('subject',), False)]
+            indexes = [(('subject',), False)]
 
     # Partial indexes over open duties only (the agenda and the scheduler read these).
+    migrator.sql("CREATE UNIQUE INDEX duty_open_once ON duty (kind, subject, due_date) WHERE done_at IS NULL")
     migrator.sql("CREATE INDEX duty_open_assignee ON duty (assignee_id, due_at) WHERE done_at IS NULL")
     migrator.sql("CREATE INDEX duty_open_role ON duty (estate_id, role, due_at) WHERE done_at IS NULL")
     migrator.sql("CREATE INDEX duty_open_estate ON duty (estate_id, due_at) WHERE done_at IS NULL")

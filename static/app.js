@@ -42,6 +42,23 @@
     showOffline();
   });
 
+  // Case form: tap a resident to fill the contact, or a suggested unit to fill the unit.
+  document.addEventListener("click", function (evt) {
+    var pick = evt.target.closest("[data-fill-contact]");
+    if (pick) {
+      var form = pick.closest("form");
+      form.querySelector("[name=contact_name]").value = pick.dataset.name;
+      form.querySelector("[name=contact_phone]").value = pick.dataset.phone;
+      return;
+    }
+    var unit = evt.target.closest("[data-fill-unit]");
+    if (unit) {
+      var input = unit.closest("form").querySelector("[name=unit_code]");
+      input.value = unit.dataset.fillUnit;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+  });
+
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});

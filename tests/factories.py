@@ -56,3 +56,20 @@ def make_user(estate, role="butler", username=None, password=PASSWORD, name=None
 def make_duty(user, kind="test_duty", subject=None, due_in=timedelta(hours=1), **kwargs):
     return create_duty(user.estate_id, kind, subject or f"test:{next(_seq)}", clock.now() + due_in,
                        assignee=user.id, **kwargs)
+
+
+def make_case(unit, registrar, kind="repair", **fields):
+    from bluebird.cases.models import Case
+
+    data = dict(estate=unit.estate_id, kind=kind, unit=unit, building=unit.building_id, source="phone",
+                description="厨房水管漏水", registrar=registrar)
+    data.update(fields)
+    return Case.create(**data)
+
+
+def make_attachment(subject, user):
+    from bluebird.photos.models import Attachment
+
+    return Attachment.create(estate=user.estate_id, subject=subject, display_key="2026/01/01/" + "0" * 32 + ".jpg",
+                             thumb_key="2026/01/01/" + "1" * 32 + ".jpg", sha256="0" * 64, thumb_sha256="1" * 64,
+                             width=1600, height=1200, by=user)

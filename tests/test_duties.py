@@ -69,13 +69,35 @@ def test_on_time_closing_records_zero_lateness(estate, butler):
     assert Duty.get_by_id(duty.id).late_minutes == 0
 
 
-def test_a_recurring_duty_is_made_once_per_day(estate, butler):
+def test_a_recurring_duty_is_made_once_per_day_even_when_done(estate, butler):
     due = datetime(2026, 11, 23, 10, 0)
-    first = create_duty(estate.id, "daily_patrol", "patch:1", due, assignee=butler.id)
-    again = create_duty(estate.id, "daily_patrol", "patch:1", due + timedelta(hours=2), assignee=butler.id)
-    tomorrow = create_duty(estate.id, "daily_patrol", "patch:1", due + timedelta(days=1), assignee=butler.id)
-    assert first.id == again.id and tomorrow.id != first.id
+    first = create_duty(estate.id, "daily_patrol", "patch:1", due, assignee=butler.id, once_per_day=True)
+    again = create_duty(estate.id, "daily_patrol", "patch:1", due + timedelta(hours=2), assignee=butler.id,
+                        once_per_day=True)
+    close_duties("patch:1", "daily_patrol", butler.id)
+    after_done = create_duty(estate.id, "daily_patrol", "patch:1", due, assignee=butler.id, once_per_day=True)
+    tomorrow = create_duty(estate.id, "daily_patrol", "patch:1", due + timedelta(days=1), assignee=butler.id,
+                           once_per_day=True)
+    assert first.id == again.id == after_done.id and tomorrow.id != first.id
     assert Duty.select().count() == 2
+
+
+def test_an_event_duty_comes_again_once_the_first_is_done(estate, butler):
+    due = datetime(2026, 11, 23, 10, 0)
+    first = create_duty(estate.id, "repair_arrive", "case:1", due, assignee=butler.id)
+    assert create_duty(estate.id, "repair_arrive", "case:1", due, assignee=butler.id).id == first.id
+    close_duties("case:1", "repair_arrive", butler.id)
+    second = create_duty(estate.id, "repair_arrive", "case:1", due, assignee=butler.id)
+    assert second.id != first.id and second.done_at is None
+
+
+def test_the_database_refuses_two_open_duties_of_a_kind_a_day(estate, butler):
+    from peewee import IntegrityError
+
+    due = datetime(2026, 11, 23, 10, 0)
+    create_duty(estate.id, "k", "case:1", due, assignee=butler.id)
+    with pytest.raises(IntegrityError):
+        Duty.create(estate=estate.id, kind="k", subject="case:1", assignee=butler.id, due_at=due, due_date=due.date())
 
 
 def test_a_duty_needs_someone(estate):
@@ -86,10 +108,10 @@ def test_a_duty_needs_someone(estate):
 def test_the_clock_table_spawns_duties_for_an_event(estate, butler):
     table = [
         rules.Rule("thing.happened", "call_owner", "call", lambda ctx: (ctx["registrar"], None),
-                   rules.after(hours=24), points=2),
-        rules.Rule("thing.happened", "be_there", "go", lambda ctx: (None, "technician"), rules.after(minutes=20),
+                   timedelta(hours=24), points=2),
+        rules.Rule("thing.happened", "be_there", "go", lambda ctx: (None, "technician"), timedelta(minutes=20),
                    when=lambda ctx: not ctx.get("minor")),
-        rules.Rule("other.event", "never", "no", lambda ctx: (ctx["registrar"], None), rules.after(hours=1)),
+        rules.Rule("other.event", "never", "no", lambda ctx: (ctx["registrar"], None), timedelta(hours=1)),
     ]
     clock.set_now(T0)
     made = rules.spawn("thing.happened", estate.id, "case:9", clock.now(), {"registrar": butler.id, "title": "3-1502"}, table)
@@ -108,3 +130,21 @@ def test_manager_dashboard_counts_overdue_by_person(manager_client, estate, butl
     text = manager_client.get("/dashboard").get_data(as_text=True)
     row = text[text.index(butler.name):][:200]
     assert ">2<" in row
+
+
+def test_an_estate_override_changes_the_due_time(estate, butler):
+    row = rules.Rule("x", "arrive", "arrive", lambda ctx: (None, "technician"), timedelta(minutes=20))
+    assert row.due(T0, {}) == T0 + timedelta(minutes=20)
+    assert row.due(T0, {"clocks": {"arrive": 30}}) == T0 + timedelta(minutes=30)
+
+
+def test_overdue_duties_escalate_once_after_their_grace(estate, butler, manager):
+    from bluebird.duties.models import escalate_overdue
+
+    clock.set_now(T0)
+    duty = create_duty(estate.id, "cb", "case:1", T0 + timedelta(hours=1), assignee=butler.id,
+                       grace=timedelta(minutes=30))
+    assert escalate_overdue(T0 + timedelta(hours=1, minutes=29)) == []
+    assert escalate_overdue(T0 + timedelta(hours=1, minutes=30)) == [duty.id]
+    assert escalate_overdue(T0 + timedelta(hours=5)) == []
+    assert [d.id for d in Duty.open_for(manager)] == [duty.id]  # on the supervisor's agenda

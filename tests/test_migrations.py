@@ -20,15 +20,21 @@ def test_an_old_database_upgrades_in_place_without_losing_data(app):
             db.execute_sql("INSERT INTO building (estate_id, name, floors, sort_key) VALUES (1, '1', 6, 1)")
             db.execute_sql("INSERT INTO unit (estate_id, building_id, number, code, floor, kind, status, note, updated_at) "
                            "VALUES (1, 1, '101', '1-101', 1, 'home', 'occupied', '', '2025-01-01 00:00:00')")
-        assert pending() == ["002_duties"]
-        assert upgrade() == ["002_duties"]
+        assert pending()[:2] == ["002_duties", "003_escalation_and_settings"]
+        assert upgrade("002_duties") == ["002_duties"]
+        with db.connection_context():
+            db.execute_sql("INSERT INTO duty (estate_id, kind, subject, title, role, due_at, due_date, points, created_at) "
+                           "VALUES (1, 'old', 'unit:1', '', 'butler', '2025-01-02 08:00:00', '2025-01-02', 0, '2025-01-01 00:00:00')")
+        assert upgrade()[0] == "003_escalation_and_settings"
         assert pending() == []
         assert upgrade() == []  # running it again is harmless
         with db.connection_context():
             assert db.execute_sql("SELECT code FROM unit").fetchall() == [("1-101",)]
             assert "duty" in db.get_tables()
             indexes = {i.name for i in db.get_indexes("duty")}
-            assert {"duty_open_assignee", "duty_open_role", "duty_open_estate"} <= indexes
+            assert {"duty_open_assignee", "duty_open_role", "duty_open_estate", "duty_to_escalate"} <= indexes
+            assert db.execute_sql("SELECT escalate_at FROM duty").fetchone()[0].startswith("2025-01-02 09:00")
+            assert db.execute_sql("SELECT settings FROM estate").fetchone()[0] == "{}"
     finally:
         db.initialize(original)
 

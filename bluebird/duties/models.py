@@ -35,15 +35,13 @@ class Duty(BaseModel):
     done_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="duties_done")
     late_minutes = IntegerField(null=True)  # recorded at closing; 0 when on time
     notified_at = DateTimeField(null=True)
+    escalate_at = DateTimeField(null=True)  # due_at + the rule's grace: then the supervisor sees it
     escalated_at = DateTimeField(null=True)
     points = IntegerField(default=0)  # KPI deduction when missed (DOMAIN.md 绩效)
     created_at = DateTimeField(default=clock.now)
 
     class Meta:
-        indexes = (
-            (("kind", "subject", "due_date"), True),
-            (("subject",), False),
-        )
+        indexes = ((("subject",), False),)
 
     @property
     def overdue(self) -> bool:
@@ -98,18 +96,29 @@ class Duty(BaseModel):
 
 # Partial indexes: the agenda and the scheduler only ever look at open duties, so the
 # indexes hold only those rows and stay small however much history piles up.
+# One open duty of a kind about a thing per day: a replayed event cannot double it,
+# yet a reopened case can get the same kind of duty again once the first is done.
+Duty.add_index(Duty.index(Duty.kind, Duty.subject, Duty.due_date, unique=True, where=Duty.done_at.is_null(),
+                          name="duty_open_once"))
 Duty.add_index(Duty.index(Duty.assignee, Duty.due_at, where=Duty.done_at.is_null(), name="duty_open_assignee"))
 Duty.add_index(Duty.index(Duty.estate, Duty.role, Duty.due_at, where=Duty.done_at.is_null(), name="duty_open_role"))
 Duty.add_index(Duty.index(Duty.estate, Duty.due_at, where=Duty.done_at.is_null(), name="duty_open_estate"))
+Duty.add_index(Duty.index(Duty.escalate_at, where=Duty.done_at.is_null() & Duty.escalated_at.is_null(),
+                          name="duty_to_escalate"))
 
 
-def create_duty(estate_id, kind, subject, due_at, *, assignee=None, role=None, title="", points=0):
-    """Create a duty, or return the open one of that kind, subject and day."""
+def create_duty(estate_id, kind, subject, due_at, *, assignee=None, role=None, title="", points=0,
+                grace=timedelta(hours=1), once_per_day=False):
+    """Create a duty, or return the open one of that kind about the subject that day.
+
+    once_per_day: recurring duties (a daily patrol) are made at most once a day, even
+    when the first one is already done.
+    """
     if assignee is None and role is None:
         raise ValueError("a duty needs an assignee or a role")
     due_day: date = due_at.date()
     with db.atomic():
-        existing = find_duty(kind, subject, due_day)
+        existing = find_duty(kind, subject, due_day, open_only=not once_per_day)
         if existing is not None:
             return existing
         return Duty.create(
@@ -122,12 +131,45 @@ def create_duty(estate_id, kind, subject, due_at, *, assignee=None, role=None, t
             due_at=due_at,
             due_date=due_day,
             points=points,
+            escalate_at=due_at + grace,
         )
 
 
-def find_duty(kind, subject, due_day):
-    """Return the duty of a kind about a subject due on a day, if any."""
-    return Duty.get_or_none((Duty.kind == kind) & (Duty.subject == subject) & (Duty.due_date == due_day))
+def find_duty(kind, subject, due_day, open_only=True):
+    """Return the (open) duty of a kind about a subject due on a day, if any."""
+    query = (Duty.kind == kind) & (Duty.subject == subject) & (Duty.due_date == due_day)
+    if open_only:
+        query &= Duty.done_at.is_null()
+    return Duty.get_or_none(query)
+
+
+def reassign_duties(subject, kinds, user_id) -> int:
+    """Hand a thing's open duties of these kinds to one person (e.g. on dispatch)."""
+    return (
+        Duty.update(assignee=user_id, role=None)
+        .where((Duty.subject == subject) & Duty.done_at.is_null() & Duty.kind.in_(list(kinds)))
+        .execute()
+    )
+
+
+def escalate_overdue(now=None) -> list[int]:
+    """Mark duties past their grace period as escalated, each once; return their ids.
+
+    The UPDATE is conditional on escalated_at being empty, so two schedulers running at
+    once escalate each duty exactly once.
+    """
+    now = now or clock.now()
+    due = [
+        d.id
+        for d in Duty.select(Duty.id).where(
+            Duty.done_at.is_null() & Duty.escalated_at.is_null() & (Duty.escalate_at <= now)
+        )
+    ]
+    claimed = []
+    for duty_id in due:
+        if Duty.update(escalated_at=now).where((Duty.id == duty_id) & Duty.escalated_at.is_null()).execute():
+            claimed.append(duty_id)
+    return claimed
 
 
 def close_duties(subject, kind, by_user=None, at=None) -> int:

@@ -1,14 +1,18 @@
 """The clock table: which event makes which duty, for whom, due when, worth what.
 
 Each workflow package adds its rows with `rule(...)`; `spawn(trigger, ...)` turns an
-event into duties by reading the table. Estates may override the offsets later
-(settings), but the defaults come from DOMAIN.md.
+event into duties by reading the table. The offsets are DOMAIN.md's defaults; an estate
+overrides one in its settings (clocks: {kind: minutes}), on the admin's clock page.
 """
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bluebird.duties.models import create_duty
+
+
+def _always(ctx):
+    return True
 
 
 @dataclass(frozen=True)
@@ -16,33 +20,46 @@ class Rule:
     trigger: str  # "repair.registered"
     kind: str  # the Duty kind it makes
     label: object  # lazy-translated name of the duty kind
-    who: Callable  # (context) -> (assignee user or None, role or None)
-    due: Callable[[datetime, dict], datetime]  # (event time, context) -> due_at
-    points: int = 0
-    when: Callable[[dict], bool] = lambda ctx: True
+    who: Callable  # (ctx) -> (assignee user id or None, role or None)
+    offset: timedelta  # default delay after the event; estates may override it
+    points: int = 0  # KPI deduction when missed (DOMAIN.md 绩效)
+    grace: timedelta = timedelta(hours=1)  # past due this long, the supervisor is told
+    anchor: Callable | None = None  # (event time, ctx, offset) -> due; default: time + offset
+    when: Callable[[dict], bool] = field(default=_always)
+
+    def due(self, at: datetime, ctx: dict) -> datetime:
+        """When the duty falls due for this event, honouring the estate's override."""
+        minutes = (ctx.get("clocks") or {}).get(self.kind)
+        offset = timedelta(minutes=int(minutes)) if minutes is not None else self.offset
+        return self.anchor(at, ctx, offset) if self.anchor else at + offset
+
 
 RULES: list[Rule] = []
 _LABELS: dict[str, object] = {}
 
-def rule(trigger, kind, label, who, due, points=0, when=None) -> Rule:
+
+def rule(trigger, kind, label, who, offset, **options) -> Rule:
     """Add a row to the clock table."""
-    row = Rule(trigger, kind, label, who, due, points, when or (lambda ctx: True))
+    row = Rule(trigger, kind, label, who, offset, **options)
     RULES.append(row)
     _LABELS[kind] = label
     return row
+
 
 def register_kind(kind: str, label) -> None:
     """Name a duty kind that no event rule makes (recurring duties)."""
     _LABELS[kind] = label
 
+
 def kind_label(kind: str):
     """The human name of a duty kind."""
     return _LABELS.get(kind, kind)
 
-def after(**delta) -> Callable[[datetime, dict], datetime]:
-    """A due rule: a fixed time after the event."""
-    span = timedelta(**delta)
-    return lambda at, ctx: at + span
+
+def rules_for(trigger: str) -> list[Rule]:
+    """The rows of the table an event triggers."""
+    return [row for row in RULES if row.trigger == trigger]
+
 
 def spawn(trigger: str, estate_id, subject: str, at: datetime, ctx: dict, rules=None):
     """Create the duties the clock table prescribes for an event."""
@@ -63,6 +80,7 @@ def spawn(trigger: str, estate_id, subject: str, at: datetime, ctx: dict, rules=
                 role=role,
                 title=ctx.get("title", ""),
                 points=row.points,
+                grace=row.grace,
             )
         )
     return made

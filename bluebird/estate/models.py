@@ -1,4 +1,6 @@
 """Estates, patches, buildings, units and residents, and the queries over them."""
+import json
+
 from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
@@ -58,10 +60,22 @@ class Estate(BaseModel):
     name = CharField(max_length=100)
     code = CharField(max_length=32, unique=True)
     timezone = CharField(max_length=64, default="Asia/Shanghai")
+    settings = TextField(default="{}")  # JSON: clock overrides, routing, greeting…
     created_at = DateTimeField(default=clock.now)
 
     def __str__(self):
         return self.name
+
+    def setting(self, key, default=None):
+        """One of the estate's settings, or the default."""
+        return json.loads(self.settings or "{}").get(key, default)
+
+    def set_setting(self, key, value) -> None:
+        """Change one setting and save it."""
+        data = json.loads(self.settings or "{}")
+        data[key] = value
+        self.settings = json.dumps(data, ensure_ascii=False)
+        self.save(only=[Estate.settings])
 
 
 class Patch(BaseModel):

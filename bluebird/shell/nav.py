@@ -8,15 +8,15 @@ from bluebird.auth import roles
 TABS = [
     ("duties.agenda", _l("To do"), "todo", ("duties",)),
     ("shell.rounds", _l("Patrol"), "patrol", ()),
-    ("shell.cases", _l("Cases"), "cases", ()),
+    ("cases.index", _l("Cases"), "cases", ("cases",)),
     ("estate.index", _l("Residents"), "home", ("estate",)),
     ("auth.me", _l("Me"), "me", ("auth",)),
 ]
 
 TOPNAV = {
-    roles.RECEPTION: [("shell.desk", _l("Front desk")), ("shell.cases", _l("Cases")),
+    roles.RECEPTION: [("shell.desk", _l("Front desk")), ("cases.index", _l("Cases")),
                       ("estate.index", _l("Residents")), ("duties.agenda", _l("To do")), ("auth.me", _l("Me"))],
-    roles.MANAGER: [("shell.dashboard", _l("Dashboard")), ("duties.agenda", _l("To do")), ("shell.cases", _l("Cases")),
+    roles.MANAGER: [("shell.dashboard", _l("Dashboard")), ("duties.agenda", _l("To do")), ("cases.index", _l("Cases")),
                     ("estate.index", _l("Residents")), ("auth.me", _l("Me"))],
     roles.ADMIN: [("shell.dashboard", _l("Dashboard")), ("staff.index", _l("Staff")),
                   ("estate_admin.index", _l("Buildings")), ("estate.index", _l("Residents")), ("auth.me", _l("Me"))],

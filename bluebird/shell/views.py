@@ -63,13 +63,6 @@ def rounds():
     return render("shell/placeholder.html", title=_("Rounds"), what=_("Daily patrols, move-in inspections, renovation checks and the 100-point inspection arrive here next."))
 
 
-@bp.route("/cases")
-@login_required
-def cases():
-    """Repairs and complaints (arrives with the cases module)."""
-    return render("shell/placeholder.html", title=_("Cases"), what=_("Repairs, complaints, inquiries and incidents, with their clocks, arrive here next."))
-
-
 @bp.route("/healthz")
 def healthz():
     """Answer 200 with the database status (503 when it is down)."""

@@ -6,7 +6,11 @@ const OFFLINE_URL = "{{ url_for('shell.offline') }}";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
-    caches.open(SHELL_CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting())
+    // cache: "reload" goes past the HTTP cache, which keeps static files for a year
+    // under fixed names: without it a new shell would be filled with the old build.
+    caches.open(SHELL_CACHE)
+      .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" }))))
+      .then(() => self.skipWaiting())
   );
 });
 

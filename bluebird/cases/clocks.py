@@ -1,0 +1,106 @@
+"""The clocks cases run by (DOMAIN.md "Cases"), as rows of the one clock table.
+
+Each row: (event, duty kind, who, default delay, KPI points, grace before escalation).
+The default delays are DOMAIN.md's; an estate overrides them on the clock settings page.
+"""
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+
+from bluebird.duties.rules import rule
+
+REPAIR_REGISTERED = "repair.registered"
+REPAIR_DONE = "repair.done"
+COMPLAINT_REGISTERED = "complaint.registered"
+INQUIRY_UNANSWERED = "inquiry.unanswered"
+INCIDENT_REPORTED = "incident.reported"
+INFO_PASSED = "info.passed"
+
+NOTIFY_OWNER = "repair_notify_owner"
+ARRIVE = "repair_arrive"
+FINISH = "repair_finish"
+CALLBACK_24H = "repair_callback_24h"
+SATISFACTION = "repair_satisfaction"
+RESOLVE = "complaint_resolve"
+COMPLAINT_CALLBACK = "complaint_callback"
+ANSWER = "inquiry_answer"
+INCIDENT_NOTIFY = "incident_notify"
+INFO_ANSWER = "info_answer"
+
+TECHNICIAN_KINDS = (ARRIVE, FINISH)
+
+
+def end_of_local_day(at: datetime, tz: str, day=None) -> datetime:
+    """The last minute of the estate's local day (of `at`, or of `day`), in naive UTC."""
+    zone = ZoneInfo(tz or "Asia/Shanghai")
+    local_day = day or at.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date()
+    local_end = datetime.combine(local_day, time(23, 59), tzinfo=zone)
+    return local_end.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def _registrar(ctx):
+    return ctx["registrar"], None
+
+
+def _technician(ctx):
+    return (ctx["assignee"], None) if ctx.get("assignee") else (None, "technician")
+
+
+def _patch_butler(ctx):
+    return (ctx["patch_butler"], None) if ctx.get("patch_butler") else (None, "butler")
+
+
+def _complaint_caller(ctx):
+    # The butler of the patch calls back where there is one; else whoever registered it.
+    return (ctx.get("patch_butler") or ctx["registrar"]), None
+
+
+def _routed_head(ctx):
+    return (ctx["routed_to"], None) if ctx.get("routed_to") else (None, "manager")
+
+
+def _supervisor(ctx):
+    return None, "manager"
+
+
+def _recipient(ctx):
+    return (ctx["assignee"], None) if ctx.get("assignee") else (None, "manager")
+
+
+def _at_once_if_emergency(at, ctx, offset):
+    return at if ctx.get("emergency") else at + offset
+
+
+def _same_day(at, ctx, offset):
+    return end_of_local_day(at, ctx.get("tz"))
+
+
+def _promised_day(at, ctx, offset):
+    return end_of_local_day(at, ctx.get("tz"), ctx["promised_on"])
+
+
+rule(REPAIR_REGISTERED, NOTIFY_OWNER, _l("Tell the owner who will come"), _registrar, timedelta(hours=24),
+     points=2, anchor=_at_once_if_emergency)
+rule(REPAIR_REGISTERED, ARRIVE, _l("Be on site"), _technician, timedelta(minutes=20),
+     points=2, grace=timedelta(minutes=10))
+rule(REPAIR_REGISTERED, FINISH, _l("Finish the repair today"), _technician, timedelta(0),
+     points=2, anchor=_same_day, when=lambda ctx: ctx.get("minor", False))
+rule(REPAIR_REGISTERED, CALLBACK_24H, _l("24-hour call-back"), _patch_butler, timedelta(days=1), points=2)
+rule(REPAIR_DONE, SATISFACTION, _l("Satisfaction call-back"), _patch_butler, timedelta(hours=24), points=2)
+rule(COMPLAINT_REGISTERED, RESOLVE, _l("Resolve the complaint"), _routed_head, timedelta(0),
+     points=5, anchor=_promised_day, grace=timedelta(hours=4))
+rule(COMPLAINT_REGISTERED, COMPLAINT_CALLBACK, _l("Complaint call-back"), _complaint_caller, timedelta(days=3),
+     points=5)
+rule(INQUIRY_UNANSWERED, ANSWER, _l("Answer the inquiry"), _registrar, timedelta(hours=48), points=2)
+rule(INCIDENT_REPORTED, INCIDENT_NOTIFY, _l("Tell the supervisor and departments"), _supervisor, timedelta(0),
+     points=5, grace=timedelta(minutes=15))
+rule(INFO_PASSED, INFO_ANSWER, _l("Answer the info slip"), _recipient, timedelta(hours=24), points=2)
+
+# A reopened case runs its clocks again (an unsatisfied owner, DOMAIN.md "Cases").
+rule("repair.reopened", ARRIVE, _l("Be on site"), _technician, timedelta(minutes=20),
+     points=2, grace=timedelta(minutes=10))
+rule("repair.reopened", FINISH, _l("Finish the repair today"), _technician, timedelta(0),
+     points=2, anchor=_same_day)
+rule("complaint.reopened", RESOLVE, _l("Resolve the complaint"), _routed_head, timedelta(days=3),
+     points=5, grace=timedelta(hours=4))

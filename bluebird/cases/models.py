@@ -1,0 +1,152 @@
+"""Cases, the calls made about them, and the paid-service price list."""
+from peewee import (
+    JOIN,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from bluebird import clock
+from bluebird.auth.models import User
+from bluebird.cases.kinds import CaseKind, CaseStatus
+from bluebird.db import BaseModel, ReplaySafe
+from bluebird.estate.models import Building, Estate, Resident, Unit
+
+
+class PriceItem(BaseModel):
+    """One line of the paid-service price list (有偿服务价目表)."""
+
+    estate = ForeignKeyField(Estate, on_delete="CASCADE")
+    name = CharField(max_length=80)
+    price = DecimalField(max_digits=10, decimal_places=2)
+    unit_label = CharField(max_length=16, default="次")
+    active = BooleanField(default=True)
+
+    class Meta:
+        indexes = ((("estate", "name"), True),)
+
+    @classmethod
+    def offered(cls, estate_id):
+        """The estate's active price list, by name."""
+        return cls.select().where((cls.estate == estate_id) & cls.active).order_by(cls.name)
+
+
+class Case(ReplaySafe):
+    estate = ForeignKeyField(Estate, on_delete="CASCADE")
+    kind = CharField(max_length=16)
+    status = CharField(max_length=16, default=CaseStatus.NEW)
+    unit = ForeignKeyField(Unit, null=True, on_delete="SET NULL")
+    building = ForeignKeyField(Building, null=True, on_delete="SET NULL")  # for filters
+    place = CharField(max_length=80, default="")  # a public area when there is no unit
+    resident = ForeignKeyField(Resident, null=True, on_delete="SET NULL")
+    contact_name = CharField(max_length=50, default="")
+    contact_phone = CharField(max_length=20, default="")
+    source = CharField(max_length=16)
+    category = CharField(max_length=32, default="")
+    description = TextField()
+    registrar = ForeignKeyField(User, backref="registered_cases", on_delete="RESTRICT")
+    assignee = ForeignKeyField(User, null=True, backref="assigned_cases", on_delete="SET NULL")
+    department = CharField(max_length=40, default="")
+    created_at = DateTimeField(default=clock.now)
+    updated_at = DateTimeField(default=clock.now)
+    # Repairs (报修)
+    scope = CharField(max_length=16, default="")  # household / public
+    trade = CharField(max_length=16, default="")  # water / electric / heating / civil / other
+    work_type = CharField(max_length=16, default="")  # basic / materials
+    warranty = BooleanField(default=False)  # the construction company's job
+    paid = BooleanField(default=False)  # 有偿服务
+    price_item = ForeignKeyField(PriceItem, null=True, on_delete="SET NULL")
+    price = DecimalField(max_digits=10, decimal_places=2, null=True)
+    emergency = BooleanField(default=False)
+    minor = BooleanField(default=True)  # 零修: finished the same day
+    dispatched_at = DateTimeField(null=True)
+    arrived_at = DateTimeField(null=True)
+    done_at = DateTimeField(null=True)
+    work_done = TextField(default="")
+    materials = CharField(max_length=200, default="")
+    # Complaints (投诉)
+    target = CharField(max_length=16, default="")  # design / construction / inspection / other
+    target_name = CharField(max_length=80, default="")  # the person or department complained about
+    cause = TextField(default="")
+    promised_on = DateField(null=True)
+    resolution = TextField(default="")
+    # Inquiries, incidents and info slips answer or report in `resolution` too.
+    closed_at = DateTimeField(null=True)
+    satisfaction = CharField(max_length=16, default="")
+    satisfaction_note = CharField(max_length=200, default="")
+    reopened = IntegerField(default=0)
+
+    class Meta:
+        table_name = "cases"  # CASE is an SQL keyword
+        indexes = (
+            (("estate", "id"), False),
+            (("estate", "kind", "id"), False),
+            (("estate", "status", "id"), False),
+            (("assignee", "status"), False),
+            (("building", "id"), False),
+            (("unit", "id"), False),
+        )
+
+    @property
+    def subject(self) -> str:
+        """The key duties and the timeline use for this case."""
+        return f"case:{self.id}"
+
+    @property
+    def number(self) -> str:
+        """The case number staff read out: BX000123."""
+        return f"{CaseKind.PREFIX.get(self.kind, 'GD')}{self.id:06d}"
+
+    @property
+    def kind_label(self):
+        return CaseKind.LABELS.get(self.kind, self.kind)
+
+    @property
+    def status_label(self):
+        return CaseStatus.LABELS.get(self.status, self.status)
+
+    @property
+    def where(self) -> str:
+        return self.unit.code if self.unit_id else self.place
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != CaseStatus.CLOSED
+
+    @property
+    def masked_phone(self) -> str:
+        p = self.contact_phone
+        return p[:3] + "****" + p[-4:] if len(p) >= 8 else p
+
+    @classmethod
+    def listing(cls, estate_id):
+        """Cases of an estate with what a list row shows, newest first (keyset by id)."""
+        Assignee = User.alias()
+        return (
+            cls.select(cls, Unit, Assignee)
+            .join(Unit, JOIN.LEFT_OUTER, on=(cls.unit == Unit.id))
+            .switch(cls)
+            .join(Assignee, JOIN.LEFT_OUTER, on=(cls.assignee == Assignee.id), attr="assignee")
+            .where(cls.estate == estate_id)
+            .order_by(cls.id.desc())
+        )
+
+
+class Call(BaseModel):
+    """A call made about a case: telling the owner, a call-back, a satisfaction call."""
+
+    case = ForeignKeyField(Case, backref="calls", on_delete="CASCADE")
+    kind = CharField(max_length=24)
+    by = ForeignKeyField(User, on_delete="RESTRICT")
+    at = DateTimeField(default=clock.now)
+    reached = BooleanField(default=True)
+    note = CharField(max_length=300, default="")
+    satisfaction = CharField(max_length=16, default="")
+
+    class Meta:
+        indexes = ((("case", "at"), False),)

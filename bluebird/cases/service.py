@@ -1,0 +1,316 @@
+"""The functions that move a case along. Each writes the timeline and closes or opens
+the duties its step settles, so the clocks follow the real work."""
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+
+from bluebird import clock
+from bluebird.auth import roles
+from bluebird.auth.models import User
+from bluebird.cases import clocks
+from bluebird.cases.kinds import CallKind, CaseKind, CaseStatus
+from bluebird.cases.models import Call, Case, PriceItem
+from bluebird.db import create_once, db, parse_uuid
+from bluebird.duties.models import Duty, close_duties, reassign_duties
+from bluebird.duties.rules import spawn
+from bluebird.estate.models import Building, Resident, Unit
+from bluebird.timeline.models import record
+
+
+class CaseError(Exception):
+    """A step a user asked for that cannot be done; `status` is the HTTP answer."""
+
+    def __init__(self, message, status=409, field=None):
+        super().__init__(str(message))
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+def patch_butler_of(unit: Unit | None):
+    """The butler who looks after a unit's building, if any."""
+    if unit is None or unit.building.patch_id is None:
+        return None
+    butler = (
+        User.select(User.id)
+        .where((User.patch == unit.building.patch_id) & (User.role == roles.BUTLER) & User.active)
+        .order_by(User.id)
+        .first()
+    )
+    return butler.id if butler else None
+
+
+def routed_head(estate, target: str):
+    """Whom a complaint about `target` goes to: the estate's routing, else the supervisor."""
+    routing = estate.setting("complaint_routing", {}) or {}
+    user_id = routing.get(target) or routing.get("other")
+    if user_id and User.get_or_none((User.id == user_id) & (User.estate == estate.id) & User.active):
+        return int(user_id)
+    return None
+
+
+def _context(case: Case, **extra) -> dict:
+    estate = case.estate
+    ctx = {
+        "registrar": case.registrar_id,
+        "assignee": case.assignee_id,
+        "patch_butler": patch_butler_of(case.unit) if case.unit_id else None,
+        "emergency": case.emergency,
+        "minor": case.minor,
+        "tz": estate.timezone,
+        "clocks": estate.setting("clocks", {}),
+        "promised_on": case.promised_on,
+        "title": f"{case.number} {case.where} {case.description[:40]}",
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def _event(case, actor_id, verb, **detail):
+    record(case.estate_id, case.subject, actor_id, verb, **detail)
+
+
+def find_unit(estate_id, code: str) -> Unit | None:
+    """The unit with this code (3-1502) in the estate."""
+    code = (code or "").strip().replace("号楼", "-").replace(" ", "")
+    return Unit.get_or_none((Unit.estate == estate_id) & (Unit.code == code)) if code else None
+
+
+def register(client_uuid, *, estate, registrar, fields: dict):
+    """Register a case and start its clocks; a replayed client_uuid returns the first."""
+    key = parse_uuid(client_uuid)
+    if key is not None:
+        existing = Case.get_or_none(Case.client_uuid == key)
+        if existing is not None:
+            if existing.estate_id != estate.id:
+                raise CaseError(_l("Not found."), status=404)
+            return existing, False
+    kind = fields["kind"]
+    unit = fields.get("unit")
+    if fields.get("assignee"):
+        wanted = (roles.TECHNICIAN,) if kind == CaseKind.REPAIR else roles.ALL
+        person = User.get_or_none((User.id == fields["assignee"]) & (User.estate == estate.id) & User.active)
+        if person is None or person.role not in wanted:
+            raise CaseError(_l("Choose a technician of this estate."), status=422, field="assignee")
+    if fields.get("price_item"):
+        item = PriceItem.get_or_none((PriceItem.id == fields["price_item"]) & (PriceItem.estate == estate.id))
+        fields["price_item"] = item
+        if item and fields.get("price") is None:
+            fields["price"] = Decimal(item.price)
+    if kind == CaseKind.REPAIR and fields.get("emergency"):
+        fields["minor"] = False
+    with db.atomic():
+        case, created = create_once(
+            Case,
+            key,
+            estate=estate.id,
+            registrar=registrar.id,
+            building=unit.building_id if unit else None,
+            status=CaseStatus.NEW,
+            created_at=clock.now(),
+            updated_at=clock.now(),
+            **{k: v for k, v in fields.items() if k != "answer"},
+        )
+        if not created:
+            return case, False
+        _event(case, registrar.id, "created", kind=kind)
+        now = clock.now()
+        if kind == CaseKind.REPAIR:
+            spawn(clocks.REPAIR_REGISTERED, estate.id, case.subject, now, _context(case))
+            if case.assignee_id:
+                _mark_dispatched(case, registrar, case.assignee_id, "")
+        elif kind == CaseKind.COMPLAINT:
+            head = routed_head(estate, case.target)
+            spawn(clocks.COMPLAINT_REGISTERED, estate.id, case.subject, now, _context(case, routed_to=head))
+            _event(case, registrar.id, "routed", to=head, target=case.target)
+        elif kind == CaseKind.INQUIRY:
+            if fields.get("answer"):
+                _close(case, registrar, "answered", fields["answer"])
+            else:
+                spawn(clocks.INQUIRY_UNANSWERED, estate.id, case.subject, now, _context(case))
+        elif kind == CaseKind.INCIDENT:
+            spawn(clocks.INCIDENT_REPORTED, estate.id, case.subject, now, _context(case))
+        elif kind == CaseKind.INFO:
+            spawn(clocks.INFO_PASSED, estate.id, case.subject, now, _context(case))
+    return case, True
+
+
+def _mark_dispatched(case, actor, assignee_id, department):
+    case.assignee = assignee_id
+    case.department = department or ""
+    case.status = CaseStatus.DISPATCHED
+    case.dispatched_at = clock.now()
+    case.updated_at = clock.now()
+    case.save()
+    if assignee_id:
+        reassign_duties(case.subject, clocks.TECHNICIAN_KINDS, assignee_id)
+    _event(case, actor.id, "dispatched", to=assignee_id, department=department)
+
+
+def dispatch(case: Case, actor, assignee_id=None, department=""):
+    """Send a repair to a technician (or a department); a supervisor may reassign."""
+    if case.kind != CaseKind.REPAIR:
+        raise CaseError(_l("Only repairs are dispatched."), status=409)
+    if not case.is_open:
+        raise CaseError(_l("This case is closed."), status=409)
+    if case.status in (CaseStatus.ON_SITE, CaseStatus.DONE) and actor.role not in roles.SUPERVISING:
+        raise CaseError(_l("Only a supervisor can reassign work already under way."), status=403)
+    if assignee_id:
+        tech = User.get_or_none((User.id == assignee_id) & (User.estate == case.estate_id) & User.active)
+        if tech is None or tech.role != roles.TECHNICIAN:
+            raise CaseError(_l("Choose a technician of this estate."), status=422, field="assignee")
+    elif not department:
+        raise CaseError(_l("Choose a technician or a department."), status=422, field="assignee")
+    with db.atomic():
+        _mark_dispatched(case, actor, assignee_id, department)
+
+
+def _require_assignee(case, actor):
+    if case.assignee_id != actor.id:
+        raise CaseError(_l("This repair is not assigned to you."), status=403)
+    if not case.is_open:
+        raise CaseError(_l("This case is closed."), status=409)
+
+
+def arrive(case: Case, actor):
+    """The technician is on site: record the time; the 20-minute clock stops."""
+    _require_assignee(case, actor)
+    if case.status != CaseStatus.DISPATCHED:
+        raise CaseError(_l("Arrival can only be reported for a dispatched repair."), status=409)
+    with db.atomic():
+        case.status, case.arrived_at, case.updated_at = CaseStatus.ON_SITE, clock.now(), clock.now()
+        case.save()
+        close_duties(case.subject, clocks.ARRIVE, actor.id)
+        _event(case, actor.id, "arrived")
+
+
+def finish(case: Case, actor, work_done: str, materials: str = ""):
+    """The technician finished: what was done and with what; the satisfaction call is due."""
+    _require_assignee(case, actor)
+    if case.status not in (CaseStatus.DISPATCHED, CaseStatus.ON_SITE):
+        raise CaseError(_l("Only a repair under way can be finished."), status=409)
+    if not (work_done or "").strip():
+        raise CaseError(_l("Say what was done."), status=422, field="work_done")
+    with db.atomic():
+        now = clock.now()
+        if case.arrived_at is None:
+            case.arrived_at = now
+            close_duties(case.subject, clocks.ARRIVE, actor.id)
+        case.status, case.done_at, case.updated_at = CaseStatus.DONE, now, now
+        case.work_done, case.materials = work_done.strip(), (materials or "").strip()
+        case.save()
+        close_duties(case.subject, clocks.FINISH, actor.id)
+        _event(case, actor.id, "done", work_done=case.work_done, materials=case.materials)
+        spawn(clocks.REPAIR_DONE, case.estate_id, case.subject, now, _context(case))
+
+
+ALLOWED_CALLS = {
+    CaseKind.REPAIR: (CallKind.NOTIFY, CallKind.CALLBACK_24H, CallKind.SATISFACTION),
+    CaseKind.COMPLAINT: (CallKind.COMPLAINT_CALLBACK,),
+}
+CLOSES = {
+    CallKind.NOTIFY: clocks.NOTIFY_OWNER,
+    CallKind.CALLBACK_24H: clocks.CALLBACK_24H,
+    CallKind.SATISFACTION: clocks.SATISFACTION,
+    CallKind.COMPLAINT_CALLBACK: clocks.COMPLAINT_CALLBACK,
+}
+
+
+def log_call(case: Case, actor, kind: str, *, reached=True, note="", satisfaction="") -> Call:
+    """Record a call to the owner; it closes its duty, and a verdict may close the case."""
+    if not case.is_open:
+        raise CaseError(_l("This case is closed; its call-backs are done."), status=409)
+    if kind not in ALLOWED_CALLS.get(case.kind, ()):
+        raise CaseError(_l("This kind of call does not belong to this case."), status=422, field="kind")
+    verdict_call = kind == CallKind.SATISFACTION or (kind == CallKind.COMPLAINT_CALLBACK and case.status == CaseStatus.DONE)
+    if kind == CallKind.SATISFACTION and case.status != CaseStatus.DONE:
+        raise CaseError(_l("The satisfaction call comes after the repair is done."), status=409)
+    if verdict_call and reached and not satisfaction:
+        raise CaseError(_l("Record what the owner said: satisfied, basically satisfied or not."), status=422,
+                        field="satisfaction")
+    with db.atomic():
+        call = Call.create(case=case, kind=kind, by=actor.id, at=clock.now(), reached=reached,
+                           note=(note or "")[:300], satisfaction=satisfaction if reached else "")
+        _event(case, actor.id, "call", call=kind, reached=reached, note=call.note, satisfaction=call.satisfaction)
+        if reached:
+            close_duties(case.subject, CLOSES[kind], actor.id)
+        if verdict_call and reached:
+            case.satisfaction, case.satisfaction_note = satisfaction, call.note
+            if satisfaction == "unsatisfied":
+                _reopen(case, actor)
+            else:
+                _close(case, actor, "closed", "")
+    return call
+
+
+def _reopen(case, actor):
+    now = clock.now()
+    case.reopened += 1
+    case.updated_at = now
+    if case.kind == CaseKind.REPAIR:
+        case.status = CaseStatus.DISPATCHED if case.assignee_id else CaseStatus.NEW
+        case.arrived_at = case.done_at = None
+        case.save()
+        spawn("repair.reopened", case.estate_id, case.subject, now, _context(case))
+    else:
+        case.status = CaseStatus.NEW
+        case.save()
+        spawn("complaint.reopened", case.estate_id, case.subject, now,
+              _context(case, routed_to=routed_head(case.estate, case.target)))
+    _event(case, actor.id, "reopened", times=case.reopened)
+
+
+def _close(case, actor, verb, text):
+    now = clock.now()
+    case.status, case.closed_at, case.updated_at = CaseStatus.CLOSED, now, now
+    if text:
+        case.resolution = text
+    case.save()
+    _event(case, actor.id, verb, text=text)
+
+
+def resolve_complaint(case: Case, actor, resolution: str):
+    """The routed head settles a complaint; the call-back confirms it with the owner."""
+    if case.kind != CaseKind.COMPLAINT or not case.is_open:
+        raise CaseError(_l("Only an open complaint can be resolved."), status=409)
+    if not (resolution or "").strip():
+        raise CaseError(_l("Say how it was resolved."), status=422, field="text")
+    with db.atomic():
+        case.status, case.resolution, case.updated_at = CaseStatus.DONE, resolution.strip(), clock.now()
+        case.save()
+        close_duties(case.subject, clocks.RESOLVE, actor.id)
+        _event(case, actor.id, "resolved", text=case.resolution)
+
+
+def answer(case: Case, actor, text: str):
+    """Answer an inquiry or an info slip, or report an incident handled; it closes."""
+    if case.kind not in (CaseKind.INQUIRY, CaseKind.INFO, CaseKind.INCIDENT) or not case.is_open:
+        raise CaseError(_l("This case cannot be answered now."), status=409)
+    if not (text or "").strip():
+        raise CaseError(_l("Write the answer."), status=422, field="text")
+    kind = {CaseKind.INQUIRY: clocks.ANSWER, CaseKind.INFO: clocks.INFO_ANSWER,
+            CaseKind.INCIDENT: clocks.INCIDENT_NOTIFY}[case.kind]
+    with db.atomic():
+        close_duties(case.subject, kind, actor.id)
+        _close(case, actor, "answered", text.strip())
+
+
+def comment(case: Case, actor, text: str):
+    """Add a note to the case's timeline."""
+    if not (text or "").strip():
+        raise CaseError(_l("Write something first."), status=422, field="text")
+    _event(case, actor.id, "comment", text=text.strip()[:1000])
+
+
+def open_duties(case: Case):
+    """The case's open duties, soonest first (shown on the case page)."""
+    return Duty.open_about(case.subject).order_by(Duty.due_at)
+
+
+def residents_of(unit: Unit):
+    """Who can be the contact for a unit's case."""
+    return Resident.select().where(Resident.unit == unit.id).order_by(Resident.relation, Resident.id)
+
+
+def buildings(estate_id):
+    return Building.in_estate(estate_id)

@@ -1,0 +1,42 @@
+"""How a case's timeline events read, in the user's language."""
+from flask_babel import gettext as _
+
+from bluebird.cases.kinds import SATISFACTION, TARGETS, CallKind
+
+
+def describe(event) -> str:
+    """One line for a case timeline event."""
+    d = event.data
+    verb = event.verb
+    if verb == "created":
+        return _("registered")
+    if verb == "dispatched":
+        from bluebird.auth.models import User
+
+        who = User.get_or_none(User.id == d.get("to")) if d.get("to") else None
+        return _("dispatched to %(who)s", who=who.name if who else d.get("department") or "—")
+    if verb == "routed":
+        return _("routed (%(target)s) to the responsible head", target=TARGETS.get(d.get("target"), ""))
+    if verb == "arrived":
+        return _("technician on site")
+    if verb == "done":
+        return _("repair done: %(what)s", what=d.get("work_done", ""))
+    if verb == "call":
+        text = str(CallKind.LABELS.get(d.get("call"), d.get("call")))
+        text += " · " + (_("reached") if d.get("reached") else _("no answer"))
+        if d.get("satisfaction"):
+            text += " · " + str(SATISFACTION.get(d["satisfaction"], ""))
+        return text + (f" — {d['note']}" if d.get("note") else "")
+    if verb == "resolved":
+        return _("resolved: %(text)s", text=d.get("text", ""))
+    if verb == "answered":
+        return _("answered and closed: %(text)s", text=d.get("text", ""))
+    if verb == "closed":
+        return _("closed")
+    if verb == "reopened":
+        return _("reopened: the owner was not satisfied")
+    if verb == "comment":
+        return d.get("text", "")
+    if verb == "photo_deleted":
+        return _("a photo was removed")
+    return verb

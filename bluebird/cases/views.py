@@ -1,0 +1,246 @@
+"""Cases: list, register, the case page and its steps. Views parse, call the service, render."""
+from flask import Blueprint, abort, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from bluebird.auth import roles
+from bluebird.auth.models import User
+from bluebird.cases import listing, service
+from bluebird.cases.forms import CallForm, CaseForm, DispatchForm, FinishForm, TextForm
+from bluebird.cases.kinds import (
+    SATISFACTION,
+    SCOPES,
+    SOURCES,
+    TARGETS,
+    TRADES,
+    WORK_TYPES,
+    CallKind,
+    CaseKind,
+    CaseStatus,
+)
+from bluebird.cases.models import Call, Case, PriceItem
+from bluebird.cases.timeline_text import describe
+from bluebird.estate.models import Unit
+from bluebird.forms import choices
+from bluebird.photos import service as photos
+from bluebird.photos.models import Attachment
+from bluebird.timeline.models import Event
+from bluebird.web import estate_id, get_scoped_or_404, render
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+REGISTERS = (roles.BUTLER, roles.RECEPTION, roles.MANAGER, roles.ADMIN, roles.INSPECTOR)
+SEES_PHONES = (roles.BUTLER, roles.RECEPTION, roles.MANAGER, roles.ADMIN, roles.TECHNICIAN)
+
+
+@bp.before_request
+@login_required
+def _login():
+    pass
+
+
+@bp.context_processor
+def _words():
+    return {"sources": SOURCES, "scopes": SCOPES, "trades": TRADES, "work_types": WORK_TYPES, "targets": TARGETS,
+            "case_event_text": describe}
+
+
+def _technicians():
+    return choices([(0, "—")] + [(u.id, u.name) for u in User.with_role(estate_id(), roles.TECHNICIAN).order_by(User.name)])
+
+
+def _staff():
+    return choices([(0, "—")] + [(u.id, f"{u.name} · {u.role_label}") for u in
+                                 User.select().where((User.estate == estate_id()) & User.active).order_by(User.role, User.name)])
+
+
+@bp.route("/")
+def index():
+    """The case list: filters, the butler's patch first, keyset pages."""
+    params = listing.Filters.from_args(request.args, current_user)
+    rows, next_before = listing.page(estate_id(), params, current_user)
+    return render(
+        "cases/index.html", "cases/_rows.html", rows=rows, next_before=next_before, f=params,
+        buildings=service.buildings(estate_id()), technicians=User.with_role(estate_id(), roles.TECHNICIAN),
+        can_register=current_user.role in REGISTERS, case_kinds=CaseKind.LABELS, case_statuses=CaseStatus.LABELS,
+    )
+
+
+def _case_form(kind, **kwargs):
+    form = CaseForm(**kwargs)
+    form.price_item.choices = choices([(0, "—")] + [(p.id, f"{p.name} ¥{p.price}") for p in PriceItem.offered(estate_id())])
+    form.assignee.choices = _staff() if kind == CaseKind.INFO else _technicians()
+    return form
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Register a case of a kind; the form shows only that kind's fields."""
+    if current_user.role not in REGISTERS:
+        abort(403)
+    kind = request.values.get("kind", CaseKind.REPAIR)
+    if kind not in CaseKind.ALL:
+        abort(404)
+    form = _case_form(kind, source="patrol" if current_user.role == roles.BUTLER else "phone")
+    if request.method == "POST":
+        case = _register(kind, form)
+        if case is not None:
+            return redirect(url_for("cases.show", case_id=case.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render("cases/new.html", status=status, form=form, kind=kind, kind_label=CaseKind.LABELS[kind])
+
+
+def _register(kind, form):
+    """Validate the whole form and the photos, then create; on any error, save nothing."""
+    ok = form.validate()
+    unit = service.find_unit(estate_id(), form.unit_code.data)
+    if form.unit_code.data and unit is None:
+        form.unit_code.errors.append(_("There is no unit %(code)s in this estate.", code=form.unit_code.data))
+        ok = False
+    if not form.unit_code.data and not (form.place.data or "").strip():
+        form.unit_code.errors.append(_("Give a unit, or the public place."))
+        ok = False
+    if kind == CaseKind.COMPLAINT and not form.promised_on.data:
+        form.promised_on.errors.append(_("Set the date promised to the owner."))
+        ok = False
+    if kind == CaseKind.INFO and not form.assignee.data:
+        form.assignee.errors.append(_("Choose who receives the slip."))
+        ok = False
+    try:
+        blobs = photos.read_uploads(request.files.getlist(form.photos.name))
+        ready = [photos.prepare(b, estate_name=current_user.estate.name,
+                                place=unit.code if unit else form.place.data or "", staff=current_user.name) for b in blobs]
+    except photos.PhotoError as exc:
+        form.photos.errors.append(exc.message)
+        return None
+    if not ok:
+        return None
+    fields = listing.fields_from(kind, form, unit)
+    try:
+        case, created = service.register(form.client_uuid.data, estate=current_user.estate, registrar=current_user,
+                                         fields=fields)
+    except service.CaseError as exc:
+        form.description.errors.append(exc.message)
+        return None
+    if created:
+        for p in ready:
+            photos.save(p, estate_id=case.estate_id, subject=case.subject, actor_id=current_user.id, place=case.where)
+    return case
+
+
+@bp.route("/<int:case_id>")
+def show(case_id):
+    """The case page: what, where, who, the clocks still running, calls and timeline."""
+    case = get_scoped_or_404(Case, case_id)
+    return _page(case)
+
+
+def _page(case, status=200, **forms):
+    dispatch_form = forms.get("dispatch") or DispatchForm()
+    dispatch_form.assignee.choices = _technicians()
+    events = list(Event.for_subject(case.subject))
+    return render(
+        "cases/show.html", status=status, case=case, events=events,
+        duties=list(service.open_duties(case)), calls=list(case.calls.order_by(Call.at)),
+        photos=Attachment.for_subjects([case.subject]).get(case.subject, []),
+        dispatch_form=dispatch_form, finish_form=forms.get("finish") or FinishForm(),
+        call_form=forms.get("call") or CallForm(kind=_next_call(case)),
+        text_form=forms.get("text") or TextForm(), error=forms.get("error"),
+        sees_phone=current_user.role in SEES_PHONES, call_labels=CallKind.LABELS, satisfaction=SATISFACTION,
+        CaseStatus=CaseStatus, CaseKind=CaseKind, roles=roles,
+    )
+
+
+def _next_call(case):
+    if case.kind == CaseKind.COMPLAINT:
+        return CallKind.COMPLAINT_CALLBACK
+    if case.status == CaseStatus.DONE:
+        return CallKind.SATISFACTION
+    done = {c.kind for c in case.calls}
+    return CallKind.NOTIFY if CallKind.NOTIFY not in done else CallKind.CALLBACK_24H
+
+
+def _step(case_id, form_cls, key, action):
+    """Run one step on a case: validate, act, redirect; or show the page with the error."""
+    case = get_scoped_or_404(Case, case_id)
+    form = form_cls() if form_cls else None
+    if form is not None and hasattr(form, "assignee"):
+        form.assignee.choices = _technicians()
+    if form is not None and not form.validate_on_submit():
+        return _page(case, status=422, **{key: form})
+    try:
+        action(case, form)
+    except service.CaseError as exc:
+        return _page(case, status=exc.status, error=exc.message, **({key: form} if form else {}))
+    except photos.PhotoError as exc:
+        form.photos.errors.append(exc.message)
+        return _page(case, status=exc.status, **{key: form})
+    return redirect(url_for("cases.show", case_id=case.id), code=303)
+
+
+@bp.route("/<int:case_id>/dispatch", methods=["POST"])
+def dispatch(case_id):
+    """Send a repair to a technician or a department (a supervisor may reassign)."""
+    if current_user.role not in REGISTERS:
+        abort(403)
+    return _step(case_id, DispatchForm, "dispatch",
+                 lambda case, f: service.dispatch(case, current_user, f.assignee.data or None, f.department.data or ""))
+
+
+@bp.route("/<int:case_id>/arrive", methods=["POST"])
+def arrive(case_id):
+    """The technician reports he is on site."""
+    return _step(case_id, None, "finish", lambda case, f: service.arrive(case, current_user))
+
+
+@bp.route("/<int:case_id>/finish", methods=["POST"])
+def finish(case_id):
+    """The technician reports the repair done, with photos."""
+
+    def act(case, form):
+        if case.assignee_id != current_user.id:
+            raise service.CaseError(_("This repair is not assigned to you."), status=403)
+        blobs = photos.read_uploads(request.files.getlist(form.photos.name))
+        ready = [photos.prepare(b, estate_name=current_user.estate.name, place=case.where, staff=current_user.name)
+                 for b in blobs]
+        service.finish(case, current_user, form.work_done.data, form.materials.data)
+        for p in ready:
+            photos.save(p, estate_id=case.estate_id, subject=case.subject, actor_id=current_user.id, place=case.where)
+
+    return _step(case_id, FinishForm, "finish", act)
+
+
+@bp.route("/<int:case_id>/calls", methods=["POST"])
+def call(case_id):
+    """Log a call to the owner; it closes the matching duty."""
+    return _step(case_id, CallForm, "call", lambda case, f: service.log_call(
+        case, current_user, f.kind.data, reached=f.reached.data == "yes", note=f.note.data or "",
+        satisfaction=f.satisfaction.data or ""))
+
+
+@bp.route("/<int:case_id>/resolve", methods=["POST"])
+def resolve(case_id):
+    """The routed head records how a complaint was resolved."""
+    return _step(case_id, TextForm, "text", lambda case, f: service.resolve_complaint(case, current_user, f.text.data))
+
+
+@bp.route("/<int:case_id>/answer", methods=["POST"])
+def answer(case_id):
+    """Answer an inquiry or info slip, or report an incident handled."""
+    return _step(case_id, TextForm, "text", lambda case, f: service.answer(case, current_user, f.text.data))
+
+
+@bp.route("/<int:case_id>/comment", methods=["POST"])
+def comment(case_id):
+    """Add a note to the timeline."""
+    return _step(case_id, TextForm, "text", lambda case, f: service.comment(case, current_user, f.text.data))
+
+
+@bp.route("/contacts")
+def contacts():
+    """The residents of a unit, to fill the contact (htmx, as the unit is typed)."""
+    code = request.args.get("unit_code", "").strip()[:40]
+    unit = service.find_unit(estate_id(), code)
+    residents = list(service.residents_of(unit)) if unit else []
+    suggestions = [] if unit or not code else list(Unit.search(estate_id(), code, limit=8))
+    return render("cases/_contacts.html", unit=unit, residents=residents, code=code, suggestions=suggestions)

@@ -1,0 +1,1 @@
+"""Photo evidence: hostile-upload pipeline, watermark and storage."""

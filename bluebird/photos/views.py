@@ -1,0 +1,26 @@
+"""Serve photos to logged-in staff of the same estate; accept standalone uploads."""
+from flask import Blueprint, abort, send_file
+from flask_login import current_user, login_required
+
+from bluebird.photos.models import Attachment
+from bluebird.photos.service import storage
+
+bp = Blueprint("photos", __name__, url_prefix="/photos")
+
+
+@bp.route("/<token>/<any(display, thumb):variant>.jpg")
+@login_required
+def show(token, variant):
+    """Send a stored photo (never the upload as sent) if it belongs to the user's estate."""
+    att = Attachment.get_or_none((Attachment.token == token) & (Attachment.estate == current_user.estate_id))
+    if att is None or att.deleted_at is not None:
+        abort(404)
+    key = att.display_key if variant == "display" else att.thumb_key
+    path = storage().path_for(key)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", conditional=True, etag=att.sha256 if variant == "display" else att.thumb_sha256,
+                         max_age=31536000)
+    # The bytes behind a token never change; only this user's browser may keep them.
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
