@@ -236,6 +236,22 @@ def comment(case_id):
     return _step(case_id, TextForm, "text", lambda case, f: service.comment(case, current_user, f.text.data))
 
 
+@bp.route("/<int:case_id>/photos", methods=["POST"])
+def add_photos(case_id):
+    """Add photos to a case (each goes through the hostile-upload pipeline)."""
+    case = get_scoped_or_404(Case, case_id)
+    try:
+        blobs = photos.read_uploads(request.files.getlist("photos"))
+        if not blobs:
+            raise photos.PhotoError("empty", _("Choose a photo first."))
+        added = photos.attach_uploads(blobs, estate=current_user.estate, subject=case.subject, actor=current_user,
+                                      place=case.where)
+    except photos.PhotoError as exc:
+        return _page(case, status=exc.status, error=exc.message)
+    service.comment(case, current_user, _("%(n)d photo(s) added", n=len(added)))
+    return redirect(url_for("cases.show", case_id=case.id), code=303)
+
+
 @bp.route("/contacts")
 def contacts():
     """The residents of a unit, to fill the contact (htmx, as the unit is typed)."""

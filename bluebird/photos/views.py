@@ -1,9 +1,11 @@
 """Serve photos to logged-in staff of the same estate; accept standalone uploads."""
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, abort, redirect, request, send_file
 from flask_login import current_user, login_required
 
+from bluebird.auth import roles
 from bluebird.photos.models import Attachment
-from bluebird.photos.service import storage
+from bluebird.photos.service import soft_delete, storage
+from bluebird.web import safe_next
 
 bp = Blueprint("photos", __name__, url_prefix="/photos")
 
@@ -24,3 +26,16 @@ def show(token, variant):
     # The bytes behind a token never change; only this user's browser may keep them.
     response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
     return response
+
+
+@bp.route("/<token>/delete", methods=["POST"])
+@login_required
+def delete(token):
+    """Hide a photo (its uploader or a supervisor); the files stay and the timeline says so."""
+    att = Attachment.get_or_none((Attachment.token == token) & (Attachment.estate == current_user.estate_id))
+    if att is None or att.deleted_at is not None:
+        abort(404)
+    if att.by_id != current_user.id and current_user.role not in roles.SUPERVISING:
+        abort(403)
+    soft_delete(att, current_user)
+    return redirect(safe_next(request.form.get("next")) or "/", code=303)
