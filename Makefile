@@ -34,6 +34,8 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei) >/dev/null; \
 	fi
 
+# The web server and the one task consumer (periodic tick every minute) run side by
+# side; Ctrl-C stops both.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo-data --if-empty
@@ -41,7 +43,9 @@ run: install
 	@echo "Bluebird is starting at http://$(HOST):$(PORT)/login"
 	@echo "Demo logins (password: bluebird): admin manager butler1 butler2 butler3 reception inspector tech1 tech2"
 	@echo ""
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(VENV)/bin/huey_consumer bluebird.tasks.huey --workers 2 --logfile instance/queue.log --quiet & \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check bluebird tests bench tools app.py

@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "bluebird.duties.views:bp",
     "bluebird.photos.views:bp",
     "bluebird.cases.views:bp",
+    "bluebird.cases.settings:bp",
 )
 
 CSP = (

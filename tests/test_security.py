@@ -56,9 +56,12 @@ def foreign(other_estate):
     duty = factories.make_duty(user)
     case = factories.make_case(unit, user)
     photo = factories.make_attachment(case.subject, user)
+    from bluebird.cases.models import PriceItem
+
+    item = PriceItem.create(estate=other_estate, name="疏通下水道", price="50.00")
     return {"building_id": building.id, "unit_id": unit.id, "resident_id": resident.id,
             "user_id": user.id, "duty_id": duty.id, "patch_id": patch.id, "case_id": case.id,
-            "token": photo.token}
+            "token": photo.token, "item_id": item.id}
 
 
 def test_every_object_route_is_404_for_another_estates_ids(app, admin_client, foreign):

@@ -73,7 +73,7 @@ class FinishForm(FlaskForm):
 
 
 class CallForm(FlaskForm):
-    kind = SelectField(_l("Call"), choices=choices(CallKind.LABELS))
+    kind = SelectField(_l("Call type"), choices=choices(CallKind.LABELS))
     reached = SelectField(_l("Reached the owner?"), choices=choices({"yes": _l("Yes"), "no": _l("No answer")}),
                           default="yes")
     satisfaction = SelectField(_l("The owner's verdict"), choices=choices([("", "—")] + list(SATISFACTION.items())),

@@ -68,7 +68,7 @@ def index():
 
 def _case_form(kind, **kwargs):
     form = CaseForm(**kwargs)
-    form.price_item.choices = choices([(0, "—")] + [(p.id, f"{p.name} ¥{p.price}") for p in PriceItem.offered(estate_id())])
+    form.price_item.choices = choices([(0, "—")] + [(p.id, f"{p.name} ¥{p.price:.2f}") for p in PriceItem.offered(estate_id())])
     form.assignee.choices = _staff() if kind == CaseKind.INFO else _technicians()
     return form
 

@@ -17,9 +17,9 @@ TOPNAV = {
     roles.RECEPTION: [("shell.desk", _l("Front desk")), ("cases.index", _l("Cases")),
                       ("estate.index", _l("Residents")), ("duties.agenda", _l("To do")), ("auth.me", _l("Me"))],
     roles.MANAGER: [("shell.dashboard", _l("Dashboard")), ("duties.agenda", _l("To do")), ("cases.index", _l("Cases")),
-                    ("estate.index", _l("Residents")), ("auth.me", _l("Me"))],
-    roles.ADMIN: [("shell.dashboard", _l("Dashboard")), ("staff.index", _l("Staff")),
-                  ("estate_admin.index", _l("Buildings")), ("estate.index", _l("Residents")), ("auth.me", _l("Me"))],
+                    ("estate.index", _l("Residents")), ("settings.index", _l("Settings")), ("auth.me", _l("Me"))],
+    roles.ADMIN: [("shell.dashboard", _l("Dashboard")), ("cases.index", _l("Cases")), ("staff.index", _l("Staff")),
+                  ("estate_admin.index", _l("Buildings")), ("settings.index", _l("Settings")), ("auth.me", _l("Me"))],
 }
 
 

@@ -1,0 +1,53 @@
+"""The task queue and the periodic scheduler (huey).
+
+SqliteHuey in instance/ on one box; Redis when BLUEBIRD_QUEUE_URL is set. Run exactly
+one consumer with periodic tasks enabled (`make run` starts it next to the web server):
+    huey_consumer bluebird.tasks.huey --workers 2
+"""
+import logging
+import os
+from pathlib import Path
+
+from huey import RedisHuey, SqliteHuey, crontab
+
+log = logging.getLogger("bluebird.tasks")
+
+
+def _instance_path() -> Path:
+    return Path(os.environ.get("BLUEBIRD_INSTANCE_PATH") or Path(__file__).resolve().parent.parent / "instance")
+
+
+def make_huey():
+    """Build the queue from the environment."""
+    url = os.environ.get("BLUEBIRD_QUEUE_URL")
+    if url:
+        return RedisHuey("bluebird", url=url)
+    path = _instance_path()
+    path.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("bluebird", filename=str(path / "queue.db"))
+
+
+huey = make_huey()
+_app = None
+
+
+def app():
+    """The Flask app the consumer's tasks run in (made once per consumer process)."""
+    global _app
+    if _app is None:
+        from bluebird import create_app
+
+        _app = create_app()
+    return _app
+
+
+@huey.periodic_task(crontab(minute="*"))
+def tick_every_minute():
+    """Run the scheduler's tick inside the app, with a connection of its own."""
+    from bluebird.db import db
+    from bluebird.duties.scheduler import tick
+
+    with app().app_context(), db.connection_context():
+        done = tick()
+    log.info("tick: %s", done)
+    return done
