@@ -1,6 +1,8 @@
 """Bluebird: the field tool for property-management staff."""
+import hashlib
 import os
 import time
+from pathlib import Path
 
 from flask import Flask, g, jsonify, request
 from flask_babel import gettext as _
@@ -21,6 +23,9 @@ BLUEPRINTS = (
     "bluebird.photos.views:bp",
     "bluebird.cases.views:bp",
     "bluebird.cases.settings:bp",
+    "bluebird.rounds.views:bp",
+    "bluebird.rounds.admin:bp",
+    "bluebird.renovations.views:bp",
 )
 
 CSP = (
@@ -46,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["BEHIND_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
+    app.config["STATIC_VERSION"] = static_version(app.static_folder)
     db.initialize(make_database(app.config["DATABASE_URL"]))
     _bind_extensions(app)
     _register_blueprints(app)
@@ -116,8 +122,24 @@ def _register_errors(app):
         app.register_error_handler(code, handler(code))
 
 
+def static_version(folder) -> str:
+    """A hash of the static files: it versions their URLs and the service worker's cache."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def _register_hooks(app):
     from bluebird.web import HTMX_FILE
+
+    @app.url_defaults
+    def versioned_static(endpoint, values):
+        # Static files are cached for a year, so their URLs change with every deploy.
+        if endpoint == "static" and "v" not in values:
+            values["v"] = app.config["STATIC_VERSION"]
 
     @app.before_request
     def open_db():

@@ -4,6 +4,16 @@ from bluebird.cases.models import Call, Case, PriceItem
 from bluebird.duties.models import Duty
 from bluebird.estate.models import Building, Estate, Patch, Resident, Unit
 from bluebird.photos.models import Attachment
+from bluebird.renovations.models import Permit, WorkerPass
+from bluebird.rounds.models import (
+       Checkpoint,
+       CheckpointVisit,
+       ItemResult,
+       Round,
+       Template,
+       TemplateItem,
+)
 from bluebird.timeline.models import Event
 
-ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Case, Call, Attachment]
+ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Case, Call, Attachment,
+       Template, TemplateItem, Round, ItemResult, Checkpoint, CheckpointVisit, Permit, WorkerPass]

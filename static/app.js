@@ -44,16 +44,20 @@
 
   // Case form: tap a resident to fill the contact, or a suggested unit to fill the unit.
   document.addEventListener("click", function (evt) {
+    function fieldIn(el, name) {
+      var form = el.closest("form");
+      return form && form.querySelector("[name=" + name + "]");
+    }
     var pick = evt.target.closest("[data-fill-contact]");
     if (pick) {
-      var form = pick.closest("form");
-      form.querySelector("[name=contact_name]").value = pick.dataset.name;
-      form.querySelector("[name=contact_phone]").value = pick.dataset.phone;
+      var who = fieldIn(pick, "contact_name"), phone = fieldIn(pick, "contact_phone");
+      if (who) who.value = pick.dataset.name;
+      if (phone) phone.value = pick.dataset.phone;
       return;
     }
     var unit = evt.target.closest("[data-fill-unit]");
-    if (unit) {
-      var input = unit.closest("form").querySelector("[name=unit_code]");
+    var input = unit && fieldIn(unit, "unit_code");
+    if (input) {
       input.value = unit.dataset.fillUnit;
       input.dispatchEvent(new Event("input", { bubbles: true }));
     }

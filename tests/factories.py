@@ -73,3 +73,22 @@ def make_attachment(subject, user):
     return Attachment.create(estate=user.estate_id, subject=subject, display_key="2026/01/01/" + "0" * 32 + ".jpg",
                              thumb_key="2026/01/01/" + "1" * 32 + ".jpg", sha256="0" * 64, thumb_sha256="1" * 64,
                              width=1600, height=1200, by=user)
+
+
+def make_round(estate, user, kind="patrol", place_kind="estate", place_id=None, place_label="全小区"):
+    from bluebird.rounds import engine
+
+    return engine.start(None, estate_id=estate.id, user=user, kind=kind, place_kind=place_kind,
+                        place_id=place_id or estate.id, place_label=place_label)
+
+
+def make_permit(unit, user, **fields):
+    from datetime import timedelta
+
+    from bluebird.renovations.models import Permit
+
+    today = clock.now().date()
+    data = dict(estate=unit.estate_id, unit=unit, applicant="王先生", contractor="美家装饰", starts_on=today,
+                ends_on=today + timedelta(days=30), created_by=user, status="approved")
+    data.update(fields)
+    return Permit.create(**data)

@@ -18,7 +18,7 @@ def test_butler_logs_in_and_lands_on_his_agenda(client, butler):
 @pytest.mark.parametrize(
     "role, landing",
     [("reception", "/desk"), ("manager", "/dashboard"), ("admin", "/dashboard"),
-     ("technician", "/agenda"), ("inspector", "/rounds")],
+     ("technician", "/agenda"), ("inspector", "/rounds/")],
 )
 def test_each_role_lands_on_its_home(client, estate, role, landing):
     factories.make_user(estate, role=role, username="someone")

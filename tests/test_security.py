@@ -59,9 +59,12 @@ def foreign(other_estate):
     from bluebird.cases.models import PriceItem
 
     item = PriceItem.create(estate=other_estate, name="疏通下水道", price="50.00")
+    round_ = factories.make_round(other_estate, user, "quality")
+    permit = factories.make_permit(unit, user)
     return {"building_id": building.id, "unit_id": unit.id, "resident_id": resident.id,
             "user_id": user.id, "duty_id": duty.id, "patch_id": patch.id, "case_id": case.id,
-            "token": photo.token, "item_id": item.id}
+            "token": photo.token, "item_id": item.id, "round_id": round_.id, "template_id": round_.template_id,
+            "permit_id": permit.id}
 
 
 def test_every_object_route_is_404_for_another_estates_ids(app, admin_client, foreign):

@@ -82,10 +82,12 @@ def _promised_day(at, ctx, offset):
 
 rule(REPAIR_REGISTERED, NOTIFY_OWNER, _l("Tell the owner who will come"), _registrar, timedelta(hours=24),
      points=2, anchor=_at_once_if_emergency)
+# Warranty defects are the construction company's job (DOMAIN.md): our technicians'
+# 20-minute and same-day clocks do not run for them; the call-backs still do.
 rule(REPAIR_REGISTERED, ARRIVE, _l("Be on site"), _technician, timedelta(minutes=20),
-     points=2, grace=timedelta(minutes=10))
+     points=2, grace=timedelta(minutes=10), when=lambda ctx: not ctx.get("warranty"))
 rule(REPAIR_REGISTERED, FINISH, _l("Finish the repair today"), _technician, timedelta(0),
-     points=2, anchor=_same_day, when=lambda ctx: ctx.get("minor", False))
+     points=2, anchor=_same_day, when=lambda ctx: ctx.get("minor", False) and not ctx.get("warranty"))
 rule(REPAIR_REGISTERED, CALLBACK_24H, _l("24-hour call-back"), _patch_butler, timedelta(days=1), points=2)
 rule(REPAIR_DONE, SATISFACTION, _l("Satisfaction call-back"), _patch_butler, timedelta(hours=24), points=2)
 rule(COMPLAINT_REGISTERED, RESOLVE, _l("Resolve the complaint"), _routed_head, timedelta(0),

@@ -11,7 +11,7 @@ from bluebird.cases import clocks
 from bluebird.cases.kinds import CallKind, CaseKind, CaseStatus
 from bluebird.cases.models import Call, Case, PriceItem
 from bluebird.db import create_once, db, parse_uuid
-from bluebird.duties.models import Duty, close_duties, reassign_duties
+from bluebird.duties.models import Duty, close_all_duties, close_duties, reassign_duties
 from bluebird.duties.rules import spawn
 from bluebird.estate.models import Building, Resident, Unit
 from bluebird.timeline.models import record
@@ -57,6 +57,7 @@ def _context(case: Case, **extra) -> dict:
         "patch_butler": patch_butler_of(case.unit) if case.unit_id else None,
         "emergency": case.emergency,
         "minor": case.minor,
+        "warranty": case.warranty,
         "tz": estate.timezone,
         "clocks": estate.setting("clocks", {}),
         "promised_on": case.promised_on,
@@ -293,6 +294,13 @@ def answer(case: Case, actor, text: str):
     with db.atomic():
         close_duties(case.subject, kind, actor.id)
         _close(case, actor, "answered", text.strip())
+
+
+def close_as_fixed(case: Case, actor, note: str):
+    """Close a case whose defect an inspection found fixed; its running clocks stop."""
+    with db.atomic():
+        close_all_duties(case.subject, actor.id)
+        _close(case, actor, "closed", str(note))
 
 
 def comment(case: Case, actor, text: str):

@@ -86,6 +86,12 @@ class Duty(BaseModel):
         )
 
     @classmethod
+    def open_about_kind_for(cls, user, kind):
+        """A user's open duties of one kind, soonest first."""
+        return cls.select().where((cls.assignee == user.id) & (cls.kind == kind) & cls.done_at.is_null()).order_by(
+            cls.due_at)
+
+    @classmethod
     def open_about(cls, subject, kind=None):
         """Open duties about one thing, optionally of one kind."""
         query = cls.select().where((cls.subject == subject) & cls.done_at.is_null())
@@ -170,6 +176,12 @@ def escalate_overdue(now=None) -> list[int]:
         if Duty.update(escalated_at=now).where((Duty.id == duty_id) & Duty.escalated_at.is_null()).execute():
             claimed.append(duty_id)
     return claimed
+
+
+def close_all_duties(subject, by_user=None, at=None) -> int:
+    """Close every open duty about a thing (it was settled another way)."""
+    kinds = {d.kind for d in Duty.open_about(subject)}
+    return sum(close_duties(subject, kind, by_user, at) for kind in kinds)
 
 
 def close_duties(subject, kind, by_user=None, at=None) -> int:

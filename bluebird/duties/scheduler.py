@@ -11,6 +11,9 @@ from bluebird.duties.models import escalate_overdue
 
 def tick(now=None) -> dict:
     """Move every clock forward to `now`; return what was done, for the log."""
+    from bluebird.rounds import schedule
+
     now = now or clock.now()
+    generated = schedule.generate(now)
     escalated = escalate_overdue(now)
-    return {"escalated": len(escalated)}
+    return {"generated": generated, "escalated": len(escalated)}

@@ -21,7 +21,9 @@ def show(token, variant):
     path = storage().path_for(key)
     if path is None:
         abort(404)
-    response = send_file(path, mimetype="image/jpeg", conditional=True, etag=att.sha256 if variant == "display" else att.thumb_sha256,
+    # Signatures are PNG drawings; photos are always re-encoded JPEGs.
+    mimetype = "image/png" if key.endswith(".png") else "image/jpeg"
+    response = send_file(path, mimetype=mimetype, conditional=True, etag=att.sha256 if variant == "display" else att.thumb_sha256,
                          max_age=31536000)
     # The bytes behind a token never change; only this user's browser may keep them.
     response.headers["Cache-Control"] = "private, max-age=31536000, immutable"

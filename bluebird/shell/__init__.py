@@ -1,1 +1,1 @@
-"""The app shell: home per role, dashboard, PWA files, health, placeholders."""
+"""The app shell: home per role, dashboard, PWA files, health."""

@@ -7,7 +7,7 @@ from bluebird.auth import roles
 # (endpoint, label, icon id in static/icons.svg, blueprints that light the tab up)
 TABS = [
     ("duties.agenda", _l("To do"), "todo", ("duties",)),
-    ("shell.rounds", _l("Patrol"), "patrol", ()),
+    ("rounds.index", _l("Patrol"), "patrol", ("rounds", "renovations")),
     ("cases.index", _l("Cases"), "cases", ("cases",)),
     ("estate.index", _l("Residents"), "home", ("estate",)),
     ("auth.me", _l("Me"), "me", ("auth",)),
@@ -17,9 +17,11 @@ TOPNAV = {
     roles.RECEPTION: [("shell.desk", _l("Front desk")), ("cases.index", _l("Cases")),
                       ("estate.index", _l("Residents")), ("duties.agenda", _l("To do")), ("auth.me", _l("Me"))],
     roles.MANAGER: [("shell.dashboard", _l("Dashboard")), ("duties.agenda", _l("To do")), ("cases.index", _l("Cases")),
+                    ("rounds.index", _l("Rounds")), ("renovations.index", _l("Renovations")),
                     ("estate.index", _l("Residents")), ("settings.index", _l("Settings")), ("auth.me", _l("Me"))],
     roles.ADMIN: [("shell.dashboard", _l("Dashboard")), ("cases.index", _l("Cases")), ("staff.index", _l("Staff")),
-                  ("estate_admin.index", _l("Buildings")), ("settings.index", _l("Settings")), ("auth.me", _l("Me"))],
+                  ("estate_admin.index", _l("Buildings")), ("rounds_admin.index", _l("Checklists")),
+                  ("settings.index", _l("Settings")), ("auth.me", _l("Me"))],
 }
 
 

@@ -1,8 +1,4 @@
 """Home screens per role, the PWA manifest and service worker, health."""
-import hashlib
-from functools import lru_cache
-from pathlib import Path
-
 from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,7 +16,7 @@ bp = Blueprint("shell", __name__)
 HOMES = {
     roles.BUTLER: "duties.agenda",
     roles.TECHNICIAN: "duties.agenda",
-    roles.INSPECTOR: "shell.rounds",
+    roles.INSPECTOR: "rounds.index",
     roles.RECEPTION: "shell.desk",
     roles.MANAGER: "shell.dashboard",
     roles.ADMIN: "shell.dashboard",
@@ -54,13 +50,6 @@ def dashboard():
 def desk():
     """The front desk on a tablet: the seven everyday actions."""
     return render("shell/desk.html")
-
-
-@bp.route("/rounds")
-@login_required
-def rounds():
-    """Patrols and inspections (arrives with the rounds module)."""
-    return render("shell/placeholder.html", title=_("Rounds"), what=_("Daily patrols, move-in inspections, renovation checks and the 100-point inspection arrive here next."))
 
 
 @bp.route("/healthz")
@@ -109,18 +98,6 @@ def manifest():
     return response
 
 
-@lru_cache(maxsize=1)
-def shell_version() -> str:
-    """A hash of the static files: a new deploy gets a new app-shell cache."""
-    digest = hashlib.sha256()
-    static = Path(current_app.static_folder)
-    for path in sorted(static.rglob("*")):
-        if path.is_file():
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 @bp.route("/sw.js")
 def service_worker():
     """The service worker, served from the root so its scope is the whole app."""
@@ -133,7 +110,7 @@ def service_worker():
         url_for("static", filename=HTMX_FILE),
         url_for("static", filename="icons/icon-192.png"),
     ]
-    body = render_template("shell/sw.js", version=shell_version(), shell=shell)
+    body = render_template("shell/sw.js", version=current_app.config["STATIC_VERSION"], shell=shell)
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"

@@ -6,8 +6,8 @@ const OFFLINE_URL = "{{ url_for('shell.offline') }}";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
-    // cache: "reload" goes past the HTTP cache, which keeps static files for a year
-    // under fixed names: without it a new shell would be filled with the old build.
+    // cache: "reload" goes past the HTTP cache: a new shell is always the new build
+    // (static URLs carry ?v=<hash of the static files> as well).
     caches.open(SHELL_CACHE)
       .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" }))))
       .then(() => self.skipWaiting())
@@ -34,7 +34,7 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(fetch(request).catch(() => caches.match(OFFLINE_URL)));
     return;
   }
-  if (SHELL.includes(url.pathname)) {
+  if (SHELL.includes(url.pathname + url.search)) {
     event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
   }
 });

@@ -1,0 +1,1 @@
+"""Renovation permits (装修), worker passes; their checks are rounds."""

@@ -1,0 +1,155 @@
+"""Rounds meet the rest of the office: photos on items, cases from failures, duties
+closed by finishing, the owner's signature and the unit's status after a move-in."""
+import io
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, UnidentifiedImageError
+
+from bluebird import clock
+from bluebird.cases import service as cases
+from bluebird.cases.models import Case
+from bluebird.db import db
+from bluebird.duties.models import Duty, close_duties
+from bluebird.estate.models import Unit, UnitStatus
+from bluebird.estate.service import change_unit_status
+from bluebird.photos import service as photos
+from bluebird.photos.models import Attachment
+from bluebird.rounds import engine, kinds
+from bluebird.rounds.engine import RoundError
+from bluebird.rounds.models import ItemResult, Round
+from bluebird.rounds.schedule import DUTY_OF_KIND
+from bluebird.timeline.models import record
+
+SIGNATURE_MAX_BYTES = 512 * 1024
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def unit_of(round_: Round) -> Unit | None:
+    """The unit a round is about, if it is about one."""
+    return Unit.get_or_none(Unit.id == round_.place_id) if round_.place_kind == "unit" else None
+
+
+def submit_item(round_: Round, *, item_id, result, actor, note="", deduction=None, client_uuid=None, blobs=()):
+    """Record one item (with its photos); a failure may open a case, a passed re-check closes one."""
+    ready = [photos.prepare(b, estate_name=actor.estate.name, place=round_.place_label, staff=actor.name)
+             for b in blobs]
+    row, fresh = engine.record_item(round_, item_id=item_id, result=result, actor=actor, note=note,
+                                    deduction=deduction, client_uuid=client_uuid)
+    if not fresh:
+        return row
+    for p in ready:
+        photos.save(p, estate_id=round_.estate_id, subject=row.subject, actor_id=actor.id, place=round_.place_label)
+    item = row.item
+    if row.result == "fail" and item.opens_case and row.case_id is None:
+        open_case(round_, row, actor)
+    if round_.kind == kinds.REINSPECT and row.result == "ok":
+        _close_fixed_defect(round_, row, actor)
+    return row
+
+
+def open_case(round_: Round, row: ItemResult, actor) -> Case:
+    """Turn a failed item into a case, with the item's photos attached to it too."""
+    item = row.item
+    unit = unit_of(round_)
+    fields = {"kind": item.opens_case, "unit": unit, "place": "" if unit else round_.place_label,
+              "source": "patrol", "description": f"{item.text}{'：' + row.note if row.note else ''}"}
+    if item.opens_case == "repair":
+        fields.update(scope="household" if unit else "public", trade="other", work_type="basic", category="other",
+                      minor=True, warranty=round_.kind == kinds.MOVEIN)
+    with db.atomic():
+        case, _ = cases.register(None, estate=actor.estate, registrar=actor, fields=fields)
+        ItemResult.update(case_id=case.id).where(ItemResult.id == row.id).execute()
+        row.case_id = case.id
+        for att in Attachment.for_subject(row.subject):
+            Attachment.create(estate=att.estate_id, subject=case.subject, display_key=att.display_key,
+                              thumb_key=att.thumb_key, sha256=att.sha256, thumb_sha256=att.thumb_sha256,
+                              width=att.width, height=att.height, source_format=att.source_format,
+                              place=att.place, captured_at=att.captured_at, received_at=att.received_at, by=att.by_id)
+        record(case.estate_id, case.subject, actor.id, "from_round", round=round_.id, kind=round_.kind,
+               item=item.text)
+    return case
+
+
+def _close_fixed_defect(round_: Round, row: ItemResult, actor):
+    original = ItemResult.get_or_none((ItemResult.round == round_.parent_id) & (ItemResult.item == row.item_id))
+    if original is None or original.case_id is None:
+        return
+    case = Case.get_or_none(Case.id == original.case_id)
+    if case is not None and case.is_open:
+        cases.close_as_fixed(case, actor, _l("Fixed: confirmed at re-inspection"))
+
+
+def check_signature(data: bytes) -> bytes:
+    """Accept only a real, modest PNG drawing and re-encode it (never store what was sent)."""
+    if not data or len(data) > SIGNATURE_MAX_BYTES or not data.startswith(PNG_MAGIC):
+        raise RoundError(_l("The signature must be a PNG drawing from the signing pad."), status=422)
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if im.format != "PNG" or im.width > 2400 or im.height > 1600 or im.width < 50 or im.height < 20:
+                raise RoundError(_l("The signature must be a PNG drawing from the signing pad."), status=422)
+            im.load()
+            clean = io.BytesIO()
+            im.convert("RGBA").save(clean, "PNG", optimize=True)
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise RoundError(_l("The signature must be a PNG drawing from the signing pad."), status=422) from exc
+    return clean.getvalue()
+
+
+def _store_signature(round_: Round, png: bytes, actor) -> Attachment:
+    import hashlib
+
+    store = photos.storage()
+    key = store.new_key("png")
+    store.put(key, png, "image/png")
+    digest = hashlib.sha256(png).hexdigest()
+    with Image.open(io.BytesIO(png)) as im:
+        width, height = im.size
+    return Attachment.create(estate=round_.estate_id, subject=f"signature:{round_.id}", display_key=key,
+                             thumb_key=key, sha256=digest, thumb_sha256=digest, width=width, height=height,
+                             source_format="PNG", place=round_.place_label, received_at=clock.now(), by=actor.id)
+
+
+def finish(round_: Round, actor, *, note="", keys_note="", signature: bytes | None = None) -> Round:
+    """Finish a round: everything answered, failures documented, kind-specific steps done."""
+    if not round_.is_open:
+        raise RoundError(_l("This round is already finished."), status=409)
+    results = list(ItemResult.select().where(ItemResult.round == round_.id))
+    counts = {}
+    grouped = Attachment.for_subjects([r.subject for r in results])
+    for r in results:
+        counts[r.id] = len(grouped.get(r.subject, []))
+    gaps = engine.missing(round_, counts)
+    if gaps:
+        raise RoundError(_l("Some items still need an answer, a note or a photo."), status=422, items=gaps)
+    png = None
+    if round_.kind == kinds.MOVEIN:
+        if signature is None:
+            raise RoundError(_l("The owner must sign before the move-in inspection is finished."), status=422)
+        png = check_signature(signature)
+        if not (keys_note or "").strip():
+            raise RoundError(_l("Record the keys handed over."), status=422)
+    with db.atomic():
+        engine.close(round_, actor, note=note, keys_note=keys_note)
+        if png is not None:
+            att = _store_signature(round_, png, actor)
+            record(round_.estate_id, round_.subject, actor.id, "signed", photo=att.token)
+            unit = unit_of(round_)
+            if unit is not None:
+                change_unit_status(unit, UnitStatus.HANDED_OVER, actor.id, note=str(_l("Handed over at move-in")))
+        duty_kind = DUTY_OF_KIND.get(round_.kind)
+        if round_.kind == kinds.WALK:
+            # A walk-round settles the manager's earliest open walk of the day.
+            walk = Duty.open_about_kind_for(actor, duty_kind).first()
+            if walk is not None:
+                close_duties(walk.subject, duty_kind, actor.id)
+        elif duty_kind:
+            close_duties(f"{round_.place_kind}:{round_.place_id}", duty_kind, actor.id)
+    return round_
+
+
+def failures(round_: Round):
+    """The failed items of a round with the cases they opened (for the summary)."""
+    rows = [r for r in ItemResult.of_round(round_.id) if r.result == "fail"]
+    case_ids = [r.case_id for r in rows if r.case_id]
+    by_id = {c.id: c for c in Case.select().where(Case.id.in_(case_ids))} if case_ids else {}
+    return [(r, by_id.get(r.case_id)) for r in rows]

@@ -1,0 +1,47 @@
+// The owner's signature at a move-in: draw on a canvas with a finger or a pen; on
+// submit the drawing travels as a PNG data URL in a hidden field. No inline scripts.
+(function () {
+  "use strict";
+
+  function setup(canvas) {
+    var ctx = canvas.getContext("2d");
+    var drawing = false, drawn = false, last = null;
+    ctx.lineWidth = 3;
+    ctx.lineCap = "round";
+    ctx.strokeStyle = "#111";
+
+    function point(evt) {
+      var rect = canvas.getBoundingClientRect();
+      return { x: (evt.clientX - rect.left) * canvas.width / rect.width,
+               y: (evt.clientY - rect.top) * canvas.height / rect.height };
+    }
+    canvas.addEventListener("pointerdown", function (evt) {
+      drawing = true; last = point(evt); canvas.setPointerCapture(evt.pointerId); evt.preventDefault();
+    });
+    canvas.addEventListener("pointermove", function (evt) {
+      if (!drawing) return;
+      var p = point(evt);
+      ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(p.x, p.y); ctx.stroke();
+      last = p; drawn = true; evt.preventDefault();
+    });
+    ["pointerup", "pointercancel", "pointerleave"].forEach(function (name) {
+      canvas.addEventListener(name, function () { drawing = false; });
+    });
+    var form = canvas.closest("form");
+    var clear = form.querySelector("[data-signature-clear]");
+    if (clear) clear.addEventListener("click", function () {
+      ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false;
+    });
+    form.addEventListener("submit", function () {
+      form.querySelector("[data-signature-data]").value = drawn ? canvas.toDataURL("image/png") : "";
+    });
+  }
+
+  function init(root) {
+    (root || document).querySelectorAll("canvas[data-signature-pad]").forEach(function (c) {
+      if (!c.dataset.ready) { c.dataset.ready = "1"; setup(c); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (evt) { init(evt.target); });
+})();

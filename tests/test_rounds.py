@@ -1,0 +1,321 @@
+"""Rounds end to end: patrols with QR checkpoints, move-in with signature and re-inspection,
+renovation checks and notices, and the 100-point quality inspection with its veto."""
+import base64
+import io
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+from PIL import Image
+
+from bluebird import clock
+from bluebird.cases import clocks
+from bluebird.cases.models import Case
+from bluebird.duties.models import Duty
+from bluebird.duties.scheduler import tick
+from bluebird.estate.models import Unit
+from bluebird.photos.models import Attachment
+from bluebird.renovations.models import Permit
+from bluebird.rounds import checkpoints, engine
+from bluebird.rounds.models import (
+    Checkpoint,
+    CheckpointVisit,
+    ItemResult,
+    Round,
+    Template,
+    TemplateItem,
+)
+from bluebird.timeline.models import Event
+from tests import factories
+
+MONDAY_9 = datetime(2026, 11, 23, 1, 0)  # Monday 09:00 Shanghai
+
+
+def _jpeg(color=(90, 140, 200)):
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), color).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def _png_signature():
+    im = Image.new("RGBA", (600, 220), (255, 255, 255, 0))
+    for x in range(50, 550):
+        im.putpixel((x, 110 + (x % 40) - 20), (0, 0, 0, 255))
+    buffer = io.BytesIO()
+    im.save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@pytest.fixture
+def place(estate, butler, manager, receptionist, technician):
+    clock.set_now(MONDAY_9)
+    building = factories.make_building(estate, "3", patch=butler.patch)
+    unit = factories.make_unit(building, "1502", status="not_handed_over")
+    return {"building": building, "unit": unit}
+
+
+def _start(client, kind, **extra):
+    data = {"kind": kind, "client_uuid": str(uuid.uuid4())}
+    data.update(extra)
+    response = client.post("/rounds/start", data)
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    return Round.get_by_id(int(response.headers["Location"].rstrip("/").split("/")[-1]))
+
+
+def _answer(client, round_, item, result, **extra):
+    data = {"result": result, "client_uuid": str(uuid.uuid4())}
+    photos = extra.pop("photos", None)
+    data.update(extra)
+    if photos:
+        data["photos"] = [(io.BytesIO(p), f"p{i}.jpg") for i, p in enumerate(photos)]
+        return client.post(f"/rounds/{round_.id}/items/{item.id}", data, content_type="multipart/form-data")
+    return client.post(f"/rounds/{round_.id}/items/{item.id}", data)
+
+
+def _answer_all(client, round_, result="ok"):
+    for item in engine.items_of(round_):
+        if not ItemResult.get_or_none((ItemResult.round == round_.id) & (ItemResult.item == item.id)):
+            assert _answer(client, round_, item, result).status_code == 303
+
+
+def test_daily_duties_are_generated_once_a_day(place, butler, manager, receptionist):
+    made = tick(MONDAY_9)["generated"]
+    kinds = {d.kind for d in Duty.select()}
+    assert {"daily_patrol", "manager_walk", "lobby_check", "vacant_patrol"} <= kinds
+    patrol = Duty.get(Duty.kind == "daily_patrol")
+    assert patrol.assignee_id == butler.id and patrol.due_at == datetime(2026, 11, 23, 10, 0)  # 18:00 local
+    assert Duty.select().where(Duty.kind == "manager_walk").count() == 2
+    vacant = Duty.get(Duty.kind == "vacant_patrol")
+    assert vacant.subject == f"unit:{place['unit'].id}" and vacant.due_at == datetime(2026, 11, 27, 10, 0)
+    assert made == Duty.select().count()
+    assert tick(MONDAY_9 + timedelta(minutes=1))["generated"] == 0
+    assert tick(MONDAY_9 + timedelta(days=1))["generated"] > 0
+    assert Duty.select().where(Duty.kind == "vacant_patrol").count() == 1  # weekly, not daily
+
+
+def test_patrol_with_checkpoints_a_failure_opening_a_repair_and_the_duty_closed(butler_client, butler, place, estate):
+    tick(MONDAY_9)
+    gate = Checkpoint.create(estate=estate, name="北门", patch=butler.patch, position=1)
+    Checkpoint.create(estate=estate, name="地库入口", patch=butler.patch, position=2)
+    with butler_client.app.test_request_context():
+        token = checkpoints.token_for(gate)
+    scanned = butler_client.get(f"/rounds/scan/{token}")  # no patrol yet: scanning starts one
+    assert scanned.status_code == 303
+    patrol = Round.get(Round.kind == "patrol")
+    assert CheckpointVisit.get().checkpoint_id == gate.id
+    page = butler_client.get(f"/rounds/{patrol.id}").get_data(as_text=True)
+    assert "检查点 1/2" in page and "北门" in page
+    lights = TemplateItem.get((TemplateItem.template == patrol.template) & TemplateItem.text.contains("路灯"))
+    response = _answer(butler_client, patrol, lights, "fail", note="3号楼楼道灯不亮", photos=[_jpeg()])
+    assert response.status_code == 303
+    result = ItemResult.get(ItemResult.item == lights.id)
+    case = Case.get_by_id(result.case_id)
+    assert case.kind == "repair" and case.source == "patrol" and "楼道灯" in case.description
+    assert Attachment.select().where(Attachment.subject == case.subject).count() == 1
+    assert Duty.select().where((Duty.subject == case.subject) & (Duty.kind == clocks.ARRIVE)).exists()
+    _answer_all(butler_client, patrol)
+    assert butler_client.post(f"/rounds/{patrol.id}/finish", {"note": ""}).status_code == 303
+    duty = Duty.get(Duty.kind == "daily_patrol")
+    assert duty.done_at is not None and duty.done_by_id == butler.id
+    summary = butler_client.get(f"/rounds/{patrol.id}").get_data(as_text=True)
+    assert case.number in summary and "3号楼楼道灯不亮" in summary
+
+
+def test_a_forged_or_foreign_checkpoint_code_is_refused(butler_client, place, other_estate):
+    foreign = Checkpoint.create(estate=other_estate, name="别家北门")
+    with butler_client.app.test_request_context():
+        token = checkpoints.token_for(foreign)
+    assert butler_client.get(f"/rounds/scan/{token}").status_code == 404
+    forged = butler_client.get("/rounds/scan/WzEsIDFd.forged-signature")
+    assert forged.status_code == 404 and "不是本项目的检查点" in forged.get_data(as_text=True)
+    assert CheckpointVisit.select().count() == 0
+
+
+def test_finishing_needs_every_answer_and_the_required_photos_and_notes(butler_client, place):
+    patrol = _start(butler_client, "patrol")
+    fire_lane = TemplateItem.get((TemplateItem.template == patrol.template) & TemplateItem.text.contains("消防通道"))
+    assert _answer(butler_client, patrol, fire_lane, "fail").status_code == 303  # no note, no photo yet
+    refused = butler_client.post(f"/rounds/{patrol.id}/finish", {})
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert "需要照片" in text or "需要备注" in text
+    assert "未作答" in text
+    assert Round.get_by_id(patrol.id).finished_at is None
+
+
+def test_an_item_of_a_finished_round_or_a_foreign_template_is_refused(butler_client, place, estate):
+    patrol = _start(butler_client, "patrol")
+    _answer_all(butler_client, patrol)
+    butler_client.post(f"/rounds/{patrol.id}/finish", {})
+    item = engine.items_of(patrol)[0]
+    late = _answer(butler_client, patrol, item, "fail", note="改主意")
+    assert late.status_code == 409 and "已结束" in late.get_data(as_text=True)
+    assert ItemResult.get((ItemResult.round == patrol.id) & (ItemResult.item == item.id)).result == "ok"
+    other = _start(butler_client, "patrol")
+    lobby = engine.template_for(estate.id, "lobby").items.first()
+    wrong = _answer(butler_client, other, lobby, "ok")
+    assert wrong.status_code == 409 and "不在本次检查的清单上" in wrong.get_data(as_text=True)
+
+
+def test_a_replayed_item_submission_saves_once(butler_client, place):
+    patrol = _start(butler_client, "patrol")
+    item = engine.items_of(patrol)[0]
+    key = str(uuid.uuid4())
+    assert _answer(butler_client, patrol, item, "ok", client_uuid=key).status_code == 303
+    assert _answer(butler_client, patrol, item, "fail", client_uuid=key).status_code == 303
+    assert ItemResult.select().count() == 1 and ItemResult.get().result == "ok"
+
+
+def test_move_in_defects_become_warranty_repairs_and_the_re_inspection_closes_them(butler_client, butler, place):
+    unit = place["unit"]
+    movein = _start(butler_client, "movein", unit_code="3-1502")
+    items = engine.items_of(movein)
+    assert len(items) == 48  # 6 rooms x 8 checks
+    wall, drain = items[0], items[7]
+    _answer(butler_client, movein, wall, "fail", note="入户墙面开裂", photos=[_jpeg()])
+    _answer(butler_client, movein, drain, "fail", note="地漏反味", photos=[_jpeg((30, 30, 30))])
+    repairs = list(Case.select().order_by(Case.id))
+    assert len(repairs) == 2 and all(c.warranty and c.unit_id == unit.id for c in repairs)
+    assert not Duty.select().where(Duty.kind == clocks.ARRIVE).exists()  # the builder's job, not ours
+    _answer_all(butler_client, movein)
+    no_signature = butler_client.post(f"/rounds/{movein.id}/finish", {"keys_note": "钥匙2把"})
+    assert no_signature.status_code == 422 and "业主签字" in no_signature.get_data(as_text=True)
+    not_png = butler_client.post(f"/rounds/{movein.id}/finish", {
+        "keys_note": "钥匙2把", "signature_data": "data:image/png;base64," + base64.b64encode(b"GIF89a...").decode()})
+    assert not_png.status_code == 422 and "PNG" in not_png.get_data(as_text=True)
+    assert Unit.get_by_id(unit.id).status == "not_handed_over"
+    done = butler_client.post(f"/rounds/{movein.id}/finish", {"keys_note": "入户门钥匙2把，门禁卡2张",
+                                                              "signature_data": _png_signature()})
+    assert done.status_code == 303
+    assert Unit.get_by_id(unit.id).status == "handed_over"
+    signature = Attachment.get(Attachment.subject == f"signature:{movein.id}")
+    assert signature.source_format == "PNG"
+    assert Event.select().where((Event.subject == movein.subject) & (Event.verb == "signed")).exists()
+    shown = butler_client.get(f"/photos/{signature.token}/display.jpg")
+    assert shown.status_code == 200 and shown.mimetype == "image/png"
+    shown.close()
+
+    recheck = butler_client.post(f"/rounds/{movein.id}/reinspect", {"client_uuid": str(uuid.uuid4())})
+    child = Round.get(Round.kind == "reinspect")
+    assert recheck.headers["Location"].endswith(f"/rounds/{child.id}")
+    assert [i.id for i in engine.items_of(child)] == [wall.id, drain.id]
+    _answer(butler_client, child, wall, "ok")
+    _answer(butler_client, child, drain, "fail", note="仍反味", photos=[_jpeg()])
+    fixed, still = [Case.get_by_id(c.id) for c in repairs]
+    assert fixed.status == "closed" and still.status != "closed"
+    assert not Duty.select().where((Duty.subject == fixed.subject) & Duty.done_at.is_null()).exists()
+
+
+def test_renovation_permit_checks_violation_notice_and_acceptance(butler_client, manager_client, butler, place):
+    unit = place["unit"]
+    Unit.update(status="handed_over").where(Unit.id == unit.id).execute()
+    today = clock.now().date()
+    response = butler_client.post("/renovations/new", {
+        "client_uuid": str(uuid.uuid4()), "unit_code": "3-1502", "applicant": "王先生", "contractor": "美家装饰",
+        "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=20)).isoformat(),
+        "hours": "08:00-12:00, 14:00-18:00", "deposit": "2000"})
+    assert response.status_code == 303
+    permit = Permit.get()
+    butler_client.post(f"/renovations/{permit.id}/advance")  # approved
+    butler_client.post(f"/renovations/{permit.id}/advance")  # in progress
+    assert Unit.get_by_id(unit.id).status == "renovating"
+    tick(clock.now())
+    duty = Duty.get(Duty.kind == "renovation_check")
+    assert duty.subject == permit.subject and duty.assignee_id == butler.id
+    check = _start(butler_client, "renovation", permit=str(permit.id))
+    wall = TemplateItem.get((TemplateItem.template == check.template) & TemplateItem.text.contains("承重墙"))
+    no_note = _answer(butler_client, check, wall, "fail", photos=[_jpeg()])
+    assert no_note.status_code == 303  # saved; finishing will insist on the note
+    assert butler_client.post(f"/rounds/{check.id}/finish", {}).status_code == 422
+    _answer(butler_client, check, wall, "fail", note="拆除卧室承重墙")
+    _answer_all(butler_client, check)
+    assert butler_client.post(f"/rounds/{check.id}/finish", {}).status_code == 303
+    assert Duty.get_by_id(duty.id).done_at is not None
+    bad_notice = butler_client.post(f"/renovations/{permit.id}/notices", {"kind": "stop_work", "text": ""})
+    assert bad_notice.status_code == 422
+    butler_client.post(f"/renovations/{permit.id}/notices", {"kind": "stop_work", "text": "立即停工，恢复承重墙"})
+    page = butler_client.get(f"/renovations/{permit.id}").get_data(as_text=True)
+    assert "停工通知" in page and "立即停工" in page
+    butler_client.post(f"/renovations/{permit.id}/advance")  # accepted
+    assert Permit.get_by_id(permit.id).status == "accepted" and Unit.get_by_id(unit.id).status == "occupied"
+
+
+def test_worker_passes_keep_only_the_id_tail_and_cannot_outlast_the_permit(butler_client, butler, place):
+    permit = factories.make_permit(place["unit"], butler)
+    ok = butler_client.post(f"/renovations/{permit.id}/passes", {
+        "name": "李师傅", "id_number": "110101199001011234", "valid_until": permit.ends_on.isoformat()})
+    assert ok.status_code == 303
+    worker = permit.passes.get()
+    assert worker.id_tail == "1234" and "110101" not in worker.masked_id
+    too_long = butler_client.post(f"/renovations/{permit.id}/passes", {
+        "name": "张师傅", "id_number": "110101199001015678",
+        "valid_until": (permit.ends_on + timedelta(days=1)).isoformat()})
+    assert too_long.status_code == 422 and permit.passes.count() == 1
+
+
+def test_a_permit_past_its_end_date_shows_up(butler_client, butler, place):
+    today = clock.now().date()
+    factories.make_permit(place["unit"], butler, starts_on=today - timedelta(days=40),
+                          ends_on=today - timedelta(days=1), status="in_progress")
+    assert "已超期" in butler_client.get("/renovations/").get_data(as_text=True)
+
+
+def test_quality_inspection_scores_100_points_with_deductions_and_a_veto(app, estate, place):
+    inspector = factories.make_user(estate, role="inspector", username="qc")
+    from tests.fixtures.app import Client
+
+    client = Client(app)
+    client.login("qc")
+    first = _start(client, "quality", place="全小区")
+    items = engine.items_of(first)
+    assert sum(i.points for i in items) == 100 and first.max_score == 100
+    over = _answer(client, first, items[0], "fail", note="超时到场", deduction="4")
+    assert over.status_code == 422 and "0 到 3" in over.get_data(as_text=True)
+    _answer(client, first, items[0], "fail", note="超时到场", deduction="3", photos=[_jpeg()])
+    _answer(client, first, items[1], "fail", note="现场未清", deduction="1", photos=[_jpeg()])
+    _answer_all(client, first)
+    assert client.post(f"/rounds/{first.id}/finish", {}).status_code == 303
+    first = Round.get_by_id(first.id)
+    assert first.score == 96 and not first.vetoed
+    assert ("维修（30分）", 26, 30) in engine.section_scores(first)
+
+    clock.advance(days=30)
+    second = _start(client, "quality", place="全小区")
+    veto = next(i for i in engine.items_of(second) if i.veto)
+    _answer(client, second, veto, "fail", note="地库火灾", deduction="2", photos=[_jpeg()])
+    _answer_all(client, second)
+    client.post(f"/rounds/{second.id}/finish", {})
+    second = Round.get_by_id(second.id)
+    assert second.vetoed and second.score == 0
+    trend = client.get("/rounds/quality").get_data(as_text=True)
+    assert trend.index(">0<") < trend.index(">96<") or "96" in trend
+    assert "一票否决" in trend or "否决" in trend
+    assert inspector.id == first.by_id
+
+
+def test_editing_a_checklist_makes_a_version_and_old_rounds_keep_theirs(admin_client, butler_client, place, estate):
+    old = _start(butler_client, "patrol")
+    v1 = old.template
+    items = list(v1.items.order_by(TemplateItem.position))
+    form = {"csrf_token": None, "rows": str(len(items) + 1)}
+    for n, item in enumerate(items):
+        form.update({f"section-{n}": item.section, f"text-{n}": item.text, f"points-{n}": "0"})
+    form[f"text-{len(items) - 1}"] = ""  # drop the last item
+    form.update({f"section-{len(items)}": "新增", f"text-{len(items)}": "电动车未在楼道充电", f"points-{len(items)}": "0",
+                 f"photo-{len(items)}": "y", f"case-{len(items)}": "incident"})
+    form.pop("csrf_token")
+    assert admin_client.post(f"/admin/rounds/templates/{v1.id}", form).status_code == 303
+    v2 = Template.current(estate.id, "patrol")
+    assert v2.version == 2 and v2.items.count() == len(items)
+    assert TemplateItem.get((TemplateItem.template == v2) & TemplateItem.text.contains("电动车")).opens_case == "incident"
+    assert Round.get_by_id(old.id).template_id == v1.id and len(engine.items_of(old)) == len(items)
+    new = _start(butler_client, "patrol")
+    assert new.template_id == v2.id
+    stale = admin_client.post(f"/admin/rounds/templates/{v1.id}", form)
+    assert stale.status_code == 422 and "不是当前版本" in stale.get_data(as_text=True)
+
+
+def test_admin_prints_signed_qr_codes_for_checkpoints(admin_client, estate):
+    admin_client.post("/admin/rounds/checkpoints", {"name": "北门", "patch": ""})
+    sheet = admin_client.get("/admin/rounds/checkpoints/print").get_data(as_text=True)
+    assert "北门" in sheet and 'src="data:image/svg+xml' in sheet
