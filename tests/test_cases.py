@@ -321,3 +321,10 @@ def test_overdue_filter_shows_cases_with_late_clocks(reception_client, site):
 def test_end_of_local_day_uses_the_estate_time_zone():
     assert clocks.end_of_local_day(datetime(2026, 11, 23, 17, 0), "Asia/Shanghai") == datetime(2026, 11, 24, 15, 59)
     assert clocks.end_of_local_day(T0, "Asia/Shanghai", date(2026, 11, 25)) == datetime(2026, 11, 25, 15, 59)
+
+
+def test_the_agenda_links_each_duty_to_its_case(reception_client, butler_client, site):
+    _repair(reception_client)
+    case = _the_case()
+    agenda = butler_client.get("/agenda").get_data(as_text=True)
+    assert f'href="/cases/{case.id}"' in agenda and "24小时回访" in agenda

@@ -21,6 +21,7 @@ from bluebird.cases.kinds import (
 from bluebird.cases.models import Call, Case, PriceItem
 from bluebird.cases.timeline_text import describe
 from bluebird.estate.models import Unit
+from bluebird.duties.rules import register_link
 from bluebird.forms import choices
 from bluebird.photos import service as photos
 from bluebird.photos.models import Attachment
@@ -28,6 +29,7 @@ from bluebird.timeline.models import Event
 from bluebird.web import estate_id, get_scoped_or_404, render
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+register_link("case", lambda rest: url_for("cases.show", case_id=int(rest)))
 
 REGISTERS = (roles.BUTLER, roles.RECEPTION, roles.MANAGER, roles.ADMIN, roles.INSPECTOR)
 SEES_PHONES = (roles.BUTLER, roles.RECEPTION, roles.MANAGER, roles.ADMIN, roles.TECHNICIAN)

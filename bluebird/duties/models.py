@@ -53,6 +53,12 @@ class Duty(BaseModel):
 
         return kind_label(self.kind)
 
+    @property
+    def url(self):
+        from bluebird.duties.rules import link_for
+
+        return link_for(self.subject)
+
     @classmethod
     def open_for(cls, user):
         """A user's open duties, soonest due first: the agenda (我的待办)."""

@@ -56,6 +56,21 @@ def kind_label(kind: str):
     return _LABELS.get(kind, kind)
 
 
+_LINKS: dict[str, Callable[[str], str]] = {}
+
+
+def register_link(prefix: str, make_url: Callable[[str], str]) -> None:
+    """Say where a duty about "<prefix>:<rest>" is done (make_url gets <rest>)."""
+    _LINKS[prefix] = make_url
+
+
+def link_for(subject: str) -> str | None:
+    """The page where a duty about `subject` is done, one tap from the agenda."""
+    prefix, _, rest = subject.partition(":")
+    make_url = _LINKS.get(prefix)
+    return make_url(rest) if make_url else None
+
+
 def rules_for(trigger: str) -> list[Rule]:
     """The rows of the table an event triggers."""
     return [row for row in RULES if row.trigger == trigger]

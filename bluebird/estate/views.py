@@ -3,6 +3,7 @@ from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from bluebird.auth import roles
+from bluebird.duties.rules import register_link
 from bluebird.estate import service
 from bluebird.estate.forms import StatusForm
 from bluebird.estate.models import Building, Resident, Unit, UnitStatus
@@ -10,6 +11,7 @@ from bluebird.timeline.models import Event
 from bluebird.web import estate_id, get_scoped_or_404, render
 
 bp = Blueprint("estate", __name__, url_prefix="/estate")
+register_link("unit", lambda rest: url_for("estate.unit", unit_id=int(rest)))
 
 # Roles that phone residents, and so see their numbers in full on a unit's page.
 SEES_PHONES = (roles.BUTLER, roles.RECEPTION, roles.MANAGER, roles.ADMIN)

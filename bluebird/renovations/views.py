@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from bluebird.auth import roles
 from bluebird.cases.service import find_unit
+from bluebird.duties.rules import register_link
 from bluebird.renovations import service
 from bluebird.renovations.forms import NoticeForm, PassForm, PermitForm
 from bluebird.renovations.models import Permit, PermitStatus
@@ -13,6 +14,7 @@ from bluebird.timeline.models import Event
 from bluebird.web import estate_id, get_scoped_or_404, render
 
 bp = Blueprint("renovations", __name__, url_prefix="/renovations")
+register_link("permit", lambda rest: url_for("renovations.show", permit_id=int(rest)))
 MANAGES = (roles.BUTLER, roles.RECEPTION, roles.MANAGER, roles.ADMIN)
 
 

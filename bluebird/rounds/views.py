@@ -10,6 +10,7 @@ from bluebird import clock
 from bluebird.auth import roles
 from bluebird.cases.service import find_unit
 from bluebird.duties.models import Duty
+from bluebird.duties.rules import register_link
 from bluebird.estate.models import Patch
 from bluebird.photos import service as photos
 from bluebird.photos.models import Attachment
@@ -23,6 +24,9 @@ from bluebird.timeline.models import Event
 from bluebird.web import estate_id, get_scoped_or_404, render
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
+# Round duties (patrol of a patch, walks, lobby check) are done by starting a round.
+register_link("patch", lambda rest: url_for("rounds.index"))
+register_link("estate", lambda rest: url_for("rounds.index"))
 
 WHO_STARTS = {
     kinds.PATROL: (roles.BUTLER,),
