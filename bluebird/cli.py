@@ -33,6 +33,11 @@ def register(app):
             return
         stats = load_demo(scale=scale)
         click.echo("demo data: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
+        if scale == 1:
+            from bluebird.demo import load_activity
+
+            activity = load_activity()
+            click.echo("demo activity: " + ", ".join(f"{k} {v}" for k, v in activity.items()))
 
     @app.cli.command("create-user")
     @click.argument("username")

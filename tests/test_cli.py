@@ -17,6 +17,13 @@ def test_demo_data_builds_the_office_described_in_the_readme(app):
     usernames = {u.username for u in User.select()}
     assert usernames == {"admin", "manager", "butler1", "butler2", "butler3", "reception", "inspector", "tech1", "tech2"}
     assert all(u.patch_id for u in User.select().where(User.role == "butler"))
+    # A lived-in morning: cases at every step, today's round duties, renovations under way.
+    from bluebird.cases.models import Case
+    from bluebird.duties.models import Duty
+
+    assert {c.status for c in Case.select()} >= {"new", "dispatched", "done"}
+    assert Duty.select().where(Duty.kind == "daily_patrol").count() == 3
+    assert Duty.select().where(Duty.done_at.is_null()).count() > 10
     again = app.test_cli_runner().invoke(args=["demo-data", "--if-empty"])
     assert "nothing loaded" in again.output and Building.select().count() == 6
 
