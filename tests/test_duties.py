@@ -148,3 +148,14 @@ def test_overdue_duties_escalate_once_after_their_grace(estate, butler, manager)
     assert escalate_overdue(T0 + timedelta(hours=1, minutes=30)) == [duty.id]
     assert escalate_overdue(T0 + timedelta(hours=5)) == []
     assert [d.id for d in Duty.open_for(manager)] == [duty.id]  # on the supervisor's agenda
+
+
+def test_a_run_of_the_same_duty_folds_into_one_row(butler_client, butler, estate):
+    clock.set_now(T0)
+    due = T0 + timedelta(days=4)
+    for n in range(6):
+        create_duty(estate.id, "vacant_patrol", f"unit:{n}", due, assignee=butler.id, title=f"3-{n}01")
+    factories.make_duty(butler, kind="callback", title="单独一项")
+    text = butler_client.get("/agenda").get_data(as_text=True)
+    assert text.count('class="duty duty-group') == 1 and "× 6" in text
+    assert "单独一项" in text and "3-501" in text  # the folded ones are one tap away

@@ -1,4 +1,6 @@
 """The agenda (我的待办) and the supervisor's overdue board."""
+from itertools import groupby
+
 from flask import Blueprint
 from flask_login import current_user, login_required
 
@@ -21,9 +23,23 @@ def agenda():
         "duties/agenda.html",
         "duties/_list.html",
         duties=duties[:AGENDA_LIMIT],
+        rows=grouped(duties[:AGENDA_LIMIT]),
         more=len(duties) > AGENDA_LIMIT,
         now=clock.now(),
     )
+
+
+def grouped(duties, threshold=3):
+    """Fold runs of the same kind due at the same time (a week of vacant-unit patrols)
+    into one row, so the agenda stays a list a butler can read at a glance."""
+    rows = []
+    for _key, run in groupby(duties, key=lambda d: (d.kind, d.due_at)):
+        run = list(run)
+        if len(run) > threshold:
+            rows.append(("group", run))
+        else:
+            rows.extend(("one", d) for d in run)
+    return rows
 
 
 def overdue_board(limit=20):

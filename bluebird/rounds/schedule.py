@@ -13,7 +13,7 @@ from bluebird.auth import roles
 from bluebird.auth.models import User
 from bluebird.duties.models import create_duty
 from bluebird.duties.rules import register_kind
-from bluebird.estate.models import Building, Estate, Unit, UnitStatus
+from bluebird.estate.models import Building, Estate, Unit, UnitKind, UnitStatus
 
 DAILY_PATROL = "daily_patrol"
 MANAGER_WALK = "manager_walk"
@@ -82,7 +82,8 @@ def _vacant_week(estate, monday, tz) -> int:
     friday = monday + timedelta(days=4)
     butler_of_patch = {u.patch_id: u.id for u in User.with_role(estate.id, roles.BUTLER)}
     units = (Unit.select(Unit, Building).join(Building)
-             .where((Unit.estate == estate.id) & Unit.status.in_([UnitStatus.VACANT, UnitStatus.NOT_HANDED_OVER])))
+             .where((Unit.estate == estate.id) & (Unit.kind == UnitKind.HOME)
+                    & Unit.status.in_([UnitStatus.VACANT, UnitStatus.NOT_HANDED_OVER])))
     made = 0
     for unit in units:
         butler = butler_of_patch.get(unit.building.patch_id)
