@@ -163,6 +163,10 @@ def _register_hooks(app):
             response.headers["Cache-Control"] = "no-store"
         return response
 
+    from bluebird.web import short_when
+
+    app.add_template_filter(short_when, "when")
+
     @app.context_processor
     def layout_context():
         from flask_babel import get_locale

@@ -53,3 +53,25 @@ def require_role(*roles):
     """Answer 403 unless the current user holds one of `roles`."""
     if current_user.role not in roles:
         abort(403)
+
+
+def short_when(moment) -> str:
+    """A time as staff say it: 今天 14:30, 明天 09:00, 昨天 18:00, else 11/27 周五 18:00."""
+    from datetime import timedelta
+
+    from flask_babel import format_datetime, format_time, gettext, to_user_timezone
+
+    from bluebird import clock
+
+    day = to_user_timezone(moment).date()
+    today = to_user_timezone(clock.now()).date()
+    hm = format_time(moment, "HH:mm")
+    if day == today:
+        return gettext("Today %(time)s", time=hm)
+    if day == today + timedelta(days=1):
+        return gettext("Tomorrow %(time)s", time=hm)
+    if day == today - timedelta(days=1):
+        return gettext("Yesterday %(time)s", time=hm)
+    if day.year == today.year:
+        return format_datetime(moment, "M/d EEE HH:mm")
+    return format_datetime(moment, "yyyy/M/d HH:mm")

@@ -159,3 +159,12 @@ def test_a_run_of_the_same_duty_folds_into_one_row(butler_client, butler, estate
     text = butler_client.get("/agenda").get_data(as_text=True)
     assert text.count('class="duty duty-group') == 1 and "× 6" in text
     assert "单独一项" in text and "3-501" in text  # the folded ones are one tap away
+
+
+def test_due_times_read_as_staff_say_them(butler_client, butler):
+    clock.set_now(T0)  # Monday 09:00 in Shanghai
+    factories.make_duty(butler, title="今天的", due_in=timedelta(hours=2))
+    factories.make_duty(butler, title="明天的", due_in=timedelta(days=1))
+    factories.make_duty(butler, title="下周的", due_in=timedelta(days=4))
+    text = butler_client.get("/agenda").get_data(as_text=True)
+    assert "今天 11:00" in text and "明天 09:00" in text and "11/27 周五 09:00" in text
