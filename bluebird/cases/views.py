@@ -20,8 +20,8 @@ from bluebird.cases.kinds import (
 )
 from bluebird.cases.models import Call, Case, PriceItem
 from bluebird.cases.timeline_text import describe
-from bluebird.estate.models import Unit
 from bluebird.duties.rules import register_link
+from bluebird.estate.models import Unit
 from bluebird.forms import choices
 from bluebird.photos import service as photos
 from bluebird.photos.models import Attachment
