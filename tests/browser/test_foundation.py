@@ -237,25 +237,29 @@ def test_offline_navigation_shows_the_offline_page(new_page, login, screenshot, 
 
 
 def test_service_worker_caches_the_current_build_not_the_http_cache(new_page, live_server, collector):
-    """Static files are HTTP-cached for a year under fixed names, so after a deploy the
-    browser's HTTP cache still holds the earlier build. The service worker's shell must
-    hold what the server serves now, or the old CSS and JS would stay until next deploy."""
+    """Static files are HTTP-cached for a year (their URLs carry ?v=<hash>), so a browser
+    can hold a stale copy under the very URL the shell lists (say, a hot fix deployed
+    without a new hash). The service worker's shell must hold what the server serves
+    now, not what the HTTP cache has."""
     earlier = b"\n/* an earlier build */\n"
     page = new_page("phone")
     with live_server.app.rewrite("/static/app.css", lambda body: body + earlier):
         page.goto("/offline")  # loads app.css, registers no service worker
+    css_url = page.evaluate("document.querySelector('link[rel=stylesheet]').href")
+    assert "?v=" in css_url
     # The deploy happened: the server has the new app.css, the HTTP cache the old one.
-    cached = page.evaluate("fetch('/static/app.css').then(r => r.text())")
+    cached = page.evaluate("url => fetch(url).then(r => r.text())", css_url)
     assert "an earlier build" in cached
 
     page.goto("/login")
     _wait_for_service_worker(page)
     shell_css = page.evaluate(
-        """async () => {
+        """async (url) => {
           const name = (await caches.keys()).find(k => k.startsWith("bluebird-shell-"));
-          const hit = await (await caches.open(name)).match("/static/app.css");
+          const hit = await (await caches.open(name)).match(url);
           return hit ? hit.text() : null;
-        }"""
+        }""",
+        css_url,
     )
     assert shell_css is not None
     assert "an earlier build" not in shell_css
