@@ -15,7 +15,7 @@ from bluebird import clock
 from bluebird.auth.models import User
 from bluebird.cases.kinds import CaseKind, CaseStatus
 from bluebird.db import BaseModel, ReplaySafe
-from bluebird.estate.models import Building, Estate, Resident, Unit
+from bluebird.estate.models import Building, Estate, Resident, Unit, mask_phone
 
 
 class PriceItem(BaseModel):
@@ -120,8 +120,7 @@ class Case(ReplaySafe):
 
     @property
     def masked_phone(self) -> str:
-        p = self.contact_phone
-        return p[:3] + "****" + p[-4:] if len(p) >= 8 else p
+        return mask_phone(self.contact_phone)
 
     @classmethod
     def listing(cls, estate_id):

@@ -18,6 +18,13 @@ from bluebird import clock
 from bluebird.db import BaseModel, ReplaySafe
 
 
+def mask_phone(phone: str) -> str:
+    """A phone as lists and feeds show it: 139****5678."""
+    if len(phone) >= 8:
+        return phone[:3] + "****" + phone[-4:]
+    return "****" + phone[-2:] if phone else ""
+
+
 class UnitStatus:
     """Unit statuses of the house dynamics table (房屋动态表)."""
 
@@ -198,9 +205,7 @@ class Resident(ReplaySafe):
 
     @property
     def masked_phone(self):
-        """The phone as lists show it: 139****5678."""
-        p = self.phone
-        return p[:3] + "****" + p[-4:] if len(p) >= 8 else ("****" + p[-2:] if p else "")
+        return mask_phone(self.phone)
 
     @staticmethod
     def tail_of(phone: str) -> str:
