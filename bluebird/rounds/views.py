@@ -113,7 +113,8 @@ def _round_page(round_, status=200, item_form=None, finish_form=None, error=None
         gaps={item.id: why for item, why in gaps}, visits=visits, route=route, visited={v.checkpoint_id for v in visits},
         failures=service.failures(round_) if not round_.is_open else [],
         sections=engine.section_scores(round_) if round_.kind in kinds.SCORED and not round_.is_open else [],
-        signature=Attachment.for_subject(f"signature:{round_.id}").first(), labels=kinds.LABELS,
+        signature=None if round_.is_open else Attachment.for_subject(f"signature:{round_.id}").first(),
+        labels=kinds.LABELS,
         scored=round_.kind in kinds.SCORED, result_labels=kinds.RESULTS,
     )
 
