@@ -1,0 +1,70 @@
+"""Shared helpers for the benches: timing, percentiles and the `bench:` output lines.
+
+Figures go to stdout as `bench: <name> <value> <unit>`, one per line, so `make bench`
+output can be grepped. Everything else (progress, context) goes to stderr.
+"""
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable
+
+
+def figure(name: str, value: float, unit: str = "-", digits: int = 2) -> None:
+    """Print one figure in the fixed `bench: <name> <value> <unit>` form."""
+    text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+    print(f"bench: {name} {text} {unit}", flush=True)
+
+
+def note(*parts) -> None:
+    """Print context for a human on stderr (never a figure line)."""
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def percentile(samples: Iterable[float], p: float) -> float:
+    """The p-th percentile (0..100) by linear interpolation between closest ranks."""
+    data = sorted(samples)
+    if not data:
+        return math.nan
+    if len(data) == 1:
+        return data[0]
+    rank = (len(data) - 1) * p / 100.0
+    low = math.floor(rank)
+    high = min(low + 1, len(data) - 1)
+    return data[low] + (data[high] - data[low]) * (rank - low)
+
+
+class Series:
+    """Per-call latencies (seconds) and the total wall time of the timed blocks."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.latencies: list[float] = []
+        self.elapsed = 0.0
+
+    def run(self, call: Callable[[int], object], count: int, offset: int = 0) -> None:
+        """Time `count` calls of `call(i)`, one perf_counter pair per call."""
+        clock = time.perf_counter
+        block_start = clock()
+        for i in range(offset, offset + count):
+            start = clock()
+            call(i)
+            self.latencies.append(clock() - start)
+        self.elapsed += clock() - block_start
+
+    @property
+    def count(self) -> int:
+        return len(self.latencies)
+
+    def p(self, pct: float) -> float:
+        """A percentile of the latencies, in milliseconds."""
+        return percentile(self.latencies, pct) * 1000.0
+
+    @property
+    def throughput(self) -> float:
+        """Calls per second over the timed blocks."""
+        return self.count / self.elapsed if self.elapsed else math.nan
+
+
+def chunks(total: int, size: int) -> list[tuple[int, int]]:
+    """Split `total` calls into (offset, count) blocks of at most `size`."""
+    return [(start, min(size, total - start)) for start in range(0, total, size)]
