@@ -44,7 +44,7 @@ run: install
 	@echo "Demo logins (password: bluebird): admin manager butler1 butler2 butler3 reception inspector tech1 tech2"
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(VENV)/bin/huey_consumer bluebird.tasks.huey --workers 2 --logfile instance/queue.log --quiet & \
+	  $(VENV)/bin/huey_consumer bluebird.tasks.huey --workers 4 --logfile instance/queue.log --quiet & \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: install
