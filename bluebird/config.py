@@ -43,8 +43,9 @@ def from_env(instance_path: str) -> dict:
         "BEHIND_PROXY": env.get("BLUEBIRD_BEHIND_PROXY", "") in ("1", "true", "yes"),
         # Phones send downscaled photos (~300 KB each); a request may carry a few
         # originals from a desktop, each up to PHOTO_MAX_BYTES.
-        "MAX_CONTENT_LENGTH": int(env.get("BLUEBIRD_MAX_REQUEST_MB", "40")) * 1024 * 1024,
-        "PHOTO_MAX_BYTES": int(env.get("BLUEBIRD_MAX_PHOTO_MB", "20")) * 1024 * 1024,
+        # A 48 MP phone JPEG is 15-20 MB: 25 MB a photo, 60 MB a request.
+        "MAX_CONTENT_LENGTH": int(env.get("BLUEBIRD_MAX_REQUEST_MB", "60")) * 1024 * 1024,
+        "PHOTO_MAX_BYTES": int(env.get("BLUEBIRD_MAX_PHOTO_MB", "25")) * 1024 * 1024,
         "PHOTO_ROOT": env.get("BLUEBIRD_PHOTO_ROOT", ""),
         "RATELIMIT_STORAGE_URI": env.get("BLUEBIRD_RATELIMIT_STORAGE_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

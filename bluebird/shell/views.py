@@ -107,6 +107,8 @@ def service_worker():
         url_for("shell.offline"),
         url_for("static", filename="app.css"),
         url_for("static", filename="app.js"),
+        url_for("static", filename="photos.js"),
+        url_for("static", filename="signature.js"),
         url_for("static", filename=HTMX_FILE),
         url_for("static", filename="icons/icon-192.png"),
     ]
