@@ -32,7 +32,7 @@ def test_an_old_database_upgrades_in_place_without_losing_data(app):
             assert db.execute_sql("SELECT code FROM unit").fetchall() == [("1-101",)]
             assert "duty" in db.get_tables()
             indexes = {i.name for i in db.get_indexes("duty")}
-            assert {"duty_open_assignee", "duty_open_role", "duty_open_estate", "duty_to_escalate"} <= indexes
+            assert {"duty_open_assignee", "duty_open_role_unassigned", "duty_open_estate", "duty_to_escalate"} <= indexes
             assert db.execute_sql("SELECT escalate_at FROM duty").fetchone()[0].startswith("2025-01-02 09:00")
             assert db.execute_sql("SELECT settings FROM estate").fetchone()[0] == "{}"
     finally:

@@ -18,7 +18,7 @@ AGENDA_LIMIT = 100
 @login_required
 def agenda():
     """List my open duties, soonest due first; overdue ones in red."""
-    duties = list(Duty.open_for(current_user).limit(AGENDA_LIMIT + 1))
+    duties = list(Duty.open_for(current_user, limit=AGENDA_LIMIT + 1).limit(AGENDA_LIMIT + 1))
     return render(
         "duties/agenda.html",
         "duties/_list.html",

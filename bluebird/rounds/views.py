@@ -54,7 +54,7 @@ def _startable():
 def index():
     """My open rounds to resume, today's round duties, what I can start, the latest rounds."""
     mine = list(Round.open_by(current_user).order_by(Round.started_at.desc()))
-    duties = [d for d in Duty.open_for(current_user).limit(50) if d.kind in DUTY_OF_KIND.values()]
+    duties = [d for d in Duty.open_for(current_user, limit=50).limit(50) if d.kind in DUTY_OF_KIND.values()]
     permits = list(Permit.in_estate(estate_id()).where(Permit.status.in_(["approved", "in_progress"])))
     form = StartForm()
     form.permit.choices = [(p.id, f"{p.unit.code} · {p.contractor}") for p in permits]
