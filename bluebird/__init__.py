@@ -26,6 +26,8 @@ BLUEPRINTS = (
     "bluebird.rounds.views:bp",
     "bluebird.rounds.admin:bp",
     "bluebird.renovations.views:bp",
+    "bluebird.notify.views:bp",
+    "bluebird.frontdesk.views:bp",
 )
 
 CSP = (
@@ -174,6 +176,7 @@ def _register_hooks(app):
 
         from bluebird.auth import roles
         from bluebird.estate.models import UnitStatus
+        from bluebird.notify.service import unread_count
         from bluebird.shell.nav import nav_items, tab_items
 
         return {
@@ -183,4 +186,5 @@ def _register_hooks(app):
             "tab_items": tab_items,
             "unit_statuses": UnitStatus.LABELS,
             "role_labels": roles.LABELS,
+            "unread_count": unread_count,
         }

@@ -20,6 +20,25 @@ def _instance_secret(instance_path: str, name: str) -> str:
     return path.read_text().strip()
 
 
+def _instance_vapid_key(instance_path: str) -> str:
+    """Read the web-push (VAPID) private key PEM from instance/, generating it on first run."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    path = Path(instance_path) / "vapid_private.pem"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text()
+        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+    return path.read_text()
+
+
 def from_env(instance_path: str) -> dict:
     """Build the config dict from BLUEBIRD_* variables."""
     env = os.environ
@@ -53,4 +72,14 @@ def from_env(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,  # a tablet left open all shift must still submit
         "PASSWORD_HASH_PARAMS": {},
         "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),
+        # Web push and the WeCom robot (bluebird/notify; README "Notifications").
+        "VAPID_PRIVATE_KEY": env.get("BLUEBIRD_VAPID_PRIVATE_KEY") or _instance_vapid_key(instance_path),
+        "VAPID_SUBJECT": env.get("BLUEBIRD_VAPID_SUBJECT", "mailto:admin@bluebird.invalid"),
+        "PUSH_TTL_HOURS": int(env.get("BLUEBIRD_PUSH_TTL_HOURS", "12")),
+        "PUSH_TIMEOUT_S": float(env.get("BLUEBIRD_PUSH_TIMEOUT_S", "10")),
+        "PUSH_HOSTS": env.get("BLUEBIRD_PUSH_HOSTS", "fcm.googleapis.com,*.push.services.mozilla.com,"
+                              "*.notify.windows.com,*.push.apple.com"),
+        "WECOM_HOSTS": env.get("BLUEBIRD_WECOM_HOSTS", "qyapi.weixin.qq.com"),
+        # Tests and a LAN lab only: allow http:// push endpoints and robots.
+        "NOTIFY_ALLOW_HTTP": env.get("BLUEBIRD_NOTIFY_ALLOW_HTTP", "") in ("1", "true", "yes"),
     }

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey, crontab
+from huey.exceptions import RetryTask
 
 log = logging.getLogger("bluebird.tasks")
 
@@ -20,11 +21,12 @@ def _instance_path() -> Path:
 def make_huey():
     """Build the queue from the environment."""
     url = os.environ.get("BLUEBIRD_QUEUE_URL")
+    name = os.environ.get("BLUEBIRD_QUEUE_NAME", "bluebird")  # several offices on one Redis
     if url:
-        return RedisHuey("bluebird", url=url)
+        return RedisHuey(name, url=url)
     path = _instance_path()
     path.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("bluebird", filename=str(path / "queue.db"))
+    return SqliteHuey(name, filename=str(path / "queue.db"))
 
 
 huey = make_huey()
@@ -51,3 +53,19 @@ def tick_every_minute():
         done = tick()
     log.info("tick: %s", done)
     return done
+
+
+@huey.task()
+def deliver_task(delivery_id, token):
+    """Send one push or robot message; a slow or dead endpoint holds up only this task.
+
+    A 429 or a 5xx (or a timeout) asks huey to run it again later (Retry-After, or an
+    exponential backoff); notify.service.deliver keeps count and gives up in the end.
+    """
+    from bluebird.db import db
+    from bluebird.notify.service import deliver
+
+    with app().app_context(), db.connection_context():
+        delay = deliver(delivery_id, token)
+    if delay is not None:
+        raise RetryTask(delay=delay)

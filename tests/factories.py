@@ -92,3 +92,64 @@ def make_permit(unit, user, **fields):
                 ends_on=today + timedelta(days=30), created_by=user, status="approved")
     data.update(fields)
     return Permit.create(**data)
+
+
+def make_notification(user, title="24小时回访", body="", url="/agenda", **fields):
+    from bluebird.notify.models import Notification
+
+    data = dict(user=user, title=title, body=body, url=url, created_at=clock.now())
+    data.update(fields)
+    return Notification.create(**data)
+
+
+def make_call(user, caller="张伟", phone="13912345678", unit=None, matter="咨询物业费缴费时间", **fields):
+    from bluebird.frontdesk.models import PhoneCall
+
+    data = dict(estate=user.estate_id, at=clock.now(), caller=caller, phone=phone, unit=unit, matter=matter,
+                taken_by=user)
+    data.update(fields)
+    return PhoneCall.create(**data)
+
+
+def make_visitor(user, name="王五", phone="13800001111", purpose="探亲", unit=None, **fields):
+    from bluebird.frontdesk.models import Visitor
+
+    data = dict(estate=user.estate_id, name=name, phone=phone, purpose=purpose, unit=unit, in_at=clock.now(),
+                logged_by=user)
+    data.update(fields)
+    return Visitor.create(**data)
+
+
+def make_message(user, recipient, caller="张伟", matter="请回电", **fields):
+    from bluebird.frontdesk.models import StaffMessage
+
+    data = dict(estate=user.estate_id, at=clock.now(), caller=caller, recipient=recipient, matter=matter,
+                taken_by=user)
+    data.update(fields)
+    return StaffMessage.create(**data)
+
+
+def make_parcel(unit, user, carrier="顺丰", tracking_tail="1234", **fields):
+    from bluebird.frontdesk.models import Parcel
+
+    data = dict(estate=unit.estate_id, unit=unit, carrier=carrier, tracking_tail=tracking_tail,
+                arrived_at=clock.now(), logged_by=user)
+    data.update(fields)
+    return Parcel.create(**data)
+
+
+def make_key(estate, user, name=None, hook=None, kind="vacant", unit=None, **fields):
+    from bluebird.frontdesk.models import Key
+
+    n = next(_seq)
+    return Key.create(estate=estate, kind=kind, name=name or f"钥匙{n}", hook=hook or f"A-{n}", unit=unit,
+                      created_by=user, **fields)
+
+
+def make_handover(user, note="对讲机2台正常", **fields):
+    from bluebird.frontdesk.models import Handover
+
+    data = dict(estate=user.estate_id, outgoing=user, opened_at=clock.now(), note=note, items="{}")
+    data.update(fields)
+    return Handover.create(**data)
+

@@ -61,10 +61,15 @@ def foreign(other_estate):
     item = PriceItem.create(estate=other_estate, name="疏通下水道", price="50.00")
     round_ = factories.make_round(other_estate, user, "quality")
     permit = factories.make_permit(unit, user)
-    return {"building_id": building.id, "unit_id": unit.id, "resident_id": resident.id,
+    note = factories.make_notification(user)
+    desk = {"call_id": factories.make_call(user, unit=unit).id, "visitor_id": factories.make_visitor(user).id,
+            "message_id": factories.make_message(user, user).id, "parcel_id": factories.make_parcel(unit, user).id,
+            "key_id": factories.make_key(other_estate, user, unit=unit).id,
+            "handover_id": factories.make_handover(user).id}
+    return {**desk, "building_id": building.id, "unit_id": unit.id, "resident_id": resident.id,
             "user_id": user.id, "duty_id": duty.id, "patch_id": patch.id, "case_id": case.id,
             "token": photo.token, "item_id": item.id, "round_id": round_.id, "template_id": round_.template_id,
-            "permit_id": permit.id}
+            "permit_id": permit.id, "notification_id": note.id}
 
 
 def test_every_object_route_is_404_for_another_estates_ids(app, admin_client, foreign):

@@ -1,6 +1,6 @@
 """Staff accounts."""
 from flask_login import UserMixin
-from peewee import JOIN, BooleanField, CharField, DateTimeField, ForeignKeyField
+from peewee import JOIN, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from bluebird import clock
 from bluebird.auth import roles
@@ -22,6 +22,10 @@ class User(UserMixin, ReplaySafe):
     session_version = CharField(max_length=16, default="1")
     created_at = DateTimeField(default=clock.now)
     last_login_at = DateTimeField(null=True)
+    # Quiet hours (minutes after local midnight, estate's zone): non-urgent reminders
+    # wait until they end. Equal values mean none.
+    quiet_start = IntegerField(default=22 * 60)
+    quiet_end = IntegerField(default=7 * 60)
 
     def __str__(self):
         return self.name

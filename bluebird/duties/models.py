@@ -13,6 +13,7 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
+    IntegrityError,
     fn,
 )
 
@@ -127,6 +128,8 @@ Duty.add_index(Duty.index(Duty.estate, Duty.role, Duty.due_at, where=Duty.done_a
 Duty.add_index(Duty.index(Duty.estate, Duty.due_at, where=Duty.done_at.is_null(), name="duty_open_estate"))
 Duty.add_index(Duty.index(Duty.escalate_at, where=Duty.done_at.is_null() & Duty.escalated_at.is_null(),
                           name="duty_to_escalate"))
+Duty.add_index(Duty.index(Duty.due_at, where=Duty.done_at.is_null() & Duty.notified_at.is_null(),
+                          name="duty_to_remind"))
 
 
 def create_duty(estate_id, kind, subject, due_at, *, assignee=None, role=None, title="", points=0,
@@ -139,22 +142,30 @@ def create_duty(estate_id, kind, subject, due_at, *, assignee=None, role=None, t
     if assignee is None and role is None:
         raise ValueError("a duty needs an assignee or a role")
     due_day: date = due_at.date()
-    with db.atomic():
+    try:
+        with db.atomic():
+            existing = find_duty(kind, subject, due_day, open_only=not once_per_day)
+            if existing is not None:
+                return existing
+            return Duty.create(
+                estate=estate_id,
+                kind=kind,
+                subject=subject,
+                title=title[:200],
+                assignee=assignee,
+                role=role,
+                due_at=due_at,
+                due_date=due_day,
+                points=points,
+                escalate_at=due_at + grace,
+            )
+    except IntegrityError:
+        # On PostgreSQL two schedulers generating the day's duties at once can both miss
+        # the row above; the unique index lets one insert win: return that one.
         existing = find_duty(kind, subject, due_day, open_only=not once_per_day)
-        if existing is not None:
-            return existing
-        return Duty.create(
-            estate=estate_id,
-            kind=kind,
-            subject=subject,
-            title=title[:200],
-            assignee=assignee,
-            role=role,
-            due_at=due_at,
-            due_date=due_day,
-            points=points,
-            escalate_at=due_at + grace,
-        )
+        if existing is None:
+            raise
+        return existing
 
 
 def find_duty(kind, subject, due_day, open_only=True):
@@ -191,6 +202,22 @@ def escalate_overdue(now=None) -> list[int]:
     for duty_id in due:
         if Duty.update(escalated_at=now).where((Duty.id == duty_id) & Duty.escalated_at.is_null()).execute():
             claimed.append(duty_id)
+    return claimed
+
+
+def claim_reminders(duty_ids, now=None) -> list[int]:
+    """Mark open duties as reminded, each once; return the ids this caller claimed.
+
+    Like escalation, the UPDATE is conditional on notified_at being empty, so of two
+    schedulers running at once exactly one reminds each duty.
+    """
+    now = now or clock.now()
+    claimed = []
+    for start in range(0, len(duty_ids), 500):
+        chunk = list(duty_ids[start:start + 500])
+        query = Duty.update(notified_at=now).where(
+            Duty.id.in_(chunk) & Duty.notified_at.is_null() & Duty.done_at.is_null())
+        claimed.extend(row.id for row in query.returning(Duty.id).execute())
     return claimed
 
 

@@ -1,9 +1,11 @@
 """tick(now): the one function the periodic task runs every minute.
 
-Today it escalates overdue duties past their grace period to the supervisor's agenda,
-each exactly once (a conditional UPDATE claims each one). Reminders and the daily
-generation of recurring duties join it here (see issue 6), so there stays one place
-where time moves things along.
+It generates the day's recurring duties (idempotently), claims the duties coming due
+within their lead time and reminds their people (one notice per person, whatever the
+number of duties), escalates overdue duties past their grace period to the supervisor
+and tells the supervisors, each exactly once (conditional UPDATEs claim every row), then
+hands the messages whose time has come (quiet hours end, or now) to the task queue, so
+a slow push service never holds up the tick.
 """
 from bluebird import clock
 from bluebird.duties.models import escalate_overdue
@@ -11,9 +13,17 @@ from bluebird.duties.models import escalate_overdue
 
 def tick(now=None) -> dict:
     """Move every clock forward to `now`; return what was done, for the log."""
+    from bluebird.frontdesk import routine as desk_routine
+    from bluebird.notify import reminders, service
     from bluebird.rounds import schedule
 
     now = now or clock.now()
     generated = schedule.generate(now)
+    desk = desk_routine.generate(now)
+    reminded, queued = reminders.remind(now)
     escalated = escalate_overdue(now)
-    return {"generated": generated, "escalated": len(escalated)}
+    queued += reminders.escalation_notices(escalated, now)
+    queued += service.dispatch(now)
+    service.enqueue(queued)
+    return {"generated": generated, "escalated": len(escalated), "reminded": reminded,
+            "queued": len(queued), "desk": desk}

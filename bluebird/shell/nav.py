@@ -14,8 +14,9 @@ TABS = [
 ]
 
 TOPNAV = {
-    roles.RECEPTION: [("shell.desk", _l("Front desk")), ("cases.index", _l("Cases")),
-                      ("estate.index", _l("Residents")), ("duties.agenda", _l("To do")), ("auth.me", _l("Me"))],
+    roles.RECEPTION: [("frontdesk.desk", _l("Front desk")), ("frontdesk.log_day", _l("Desk log")),
+                      ("cases.index", _l("Cases")), ("estate.index", _l("Residents")), ("duties.agenda", _l("To do")),
+                      ("auth.me", _l("Me"))],
     roles.MANAGER: [("shell.dashboard", _l("Dashboard")), ("duties.agenda", _l("To do")), ("cases.index", _l("Cases")),
                     ("rounds.index", _l("Rounds")), ("renovations.index", _l("Renovations")),
                     ("estate.index", _l("Residents")), ("settings.index", _l("Settings")), ("auth.me", _l("Me"))],

@@ -17,7 +17,7 @@ HOMES = {
     roles.BUTLER: "duties.agenda",
     roles.TECHNICIAN: "duties.agenda",
     roles.INSPECTOR: "rounds.index",
-    roles.RECEPTION: "shell.desk",
+    roles.RECEPTION: "frontdesk.desk",
     roles.MANAGER: "shell.dashboard",
     roles.ADMIN: "shell.dashboard",
 }
@@ -43,13 +43,6 @@ def dashboard():
         statuses=UnitStatus.LABELS,
         now=now,
     )
-
-
-@bp.route("/desk")
-@login_required
-def desk():
-    """The front desk on a tablet: the seven everyday actions."""
-    return render("shell/desk.html")
 
 
 @bp.route("/healthz")

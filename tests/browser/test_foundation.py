@@ -36,6 +36,10 @@ _CONTROLLED = """() => new Promise((resolve, reject) => {
 def _wait_for_service_worker(page):
     """Wait until the service worker is active and controls this page; return its scope."""
     scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
+    if not page.evaluate("!!navigator.serviceWorker.controller"):
+        # clients.claim() can lag on a loaded machine; a navigation after activation
+        # is always controlled, which is what a returning user gets.
+        page.reload()
     page.evaluate(_CONTROLLED)
     return scope
 

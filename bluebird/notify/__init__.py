@@ -1,0 +1,1 @@
+"""Reminders that reach people: the in-app inbox, web push and the WeCom robot."""

@@ -1,0 +1,381 @@
+"""What changes notification state: the inbox, quiet hours, subscriptions, dispatch, delivery.
+
+notify() always lands in the inbox. Push goes out at the notification's send_after
+(now, or the end of the user's quiet hours unless urgent): dispatch() claims due
+notifications with a conditional UPDATE, makes one push per device per user (several
+notifications at once become one), and the task queue delivers each one on its own.
+"""
+import base64
+import binascii
+import json
+import logging
+import secrets
+from collections import defaultdict
+from contextlib import contextmanager
+from datetime import datetime, time, timedelta
+from fnmatch import fnmatch
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context, has_request_context
+from flask.globals import app_ctx
+from flask_babel import force_locale, gettext
+
+from bluebird import clock
+from bluebird.auth.models import User
+from bluebird.db import db
+from bluebird.estate.models import Estate
+from bluebird.notify import push, wecom
+from bluebird.notify.models import Delivery, Notification, PushSubscription, WeComWebhook
+
+log = logging.getLogger("bluebird.notify")
+
+INBOX_URL = "/notifications/"
+MAX_ATTEMPTS = 6  # a push or robot message is tried this often before it is given up
+DISPATCH_BATCH = 2000
+
+
+def setting(name, default):
+    """An app setting, or its default when no app is active (plain tick() in a test)."""
+    return current_app.config.get(name, default) if has_app_context() else default
+
+
+@contextmanager
+def url_context():
+    """Let url_for build links outside a request (the scheduler runs in the queue).
+
+    A test request context would do, but popping it runs the app's teardown, which
+    closes the scheduler's database connection; binding the app context's URL adapter
+    does not. Links come out absolute then: local_path() keeps the path.
+    """
+    if has_request_context() or not has_app_context():
+        yield
+        return
+    ctx = app_ctx._get_current_object()
+    saved = ctx.url_adapter
+    if saved is None:
+        ctx.url_adapter = current_app.url_map.bind("localhost", script_name=current_app.config["APPLICATION_ROOT"])
+    try:
+        yield
+    finally:
+        ctx.url_adapter = saved
+
+
+def local_path(url: str) -> str:
+    """The path (and query) of a link, without scheme and host."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def claim(model, ids, field, value) -> list[int]:
+    """Set `field` on the rows of `ids` where it is still empty; return the ids this caller got.
+
+    The conditional UPDATE is the claim: of two schedulers racing for a row, exactly one
+    sees it changed.
+    """
+    got = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        query = model.update({field: value}).where(model.id.in_(chunk) & field.is_null())
+        got.extend(row.id for row in query.returning(model.id).execute())
+    return got
+
+
+# ---------------------------------------------------------------- quiet hours
+
+
+def local(now: datetime, tz: str) -> datetime:
+    """A naive UTC time as a wall-clock time in the zone."""
+    return now.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz or "Asia/Shanghai"))
+
+
+def in_quiet_hours(user, now: datetime, tz: str) -> bool:
+    """Tell whether `now` falls in the user's quiet hours (estate's zone)."""
+    start, end = user.quiet_start, user.quiet_end
+    if start == end:
+        return False
+    wall = local(now, tz)
+    minute = wall.hour * 60 + wall.minute
+    return start <= minute < end if start < end else (minute >= start or minute < end)
+
+
+def quiet_hours_end(user, now: datetime, tz: str) -> datetime:
+    """The next end of the user's quiet hours after `now`, as naive UTC."""
+    zone = ZoneInfo(tz or "Asia/Shanghai")
+    wall = local(now, tz)
+    end = datetime.combine(wall.date(), time(user.quiet_end // 60, user.quiet_end % 60), tzinfo=zone)
+    if end <= wall:
+        end += timedelta(days=1)
+    return end.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def send_time(user, now: datetime, tz: str, urgent: bool) -> datetime:
+    """When a push to this user may go: now, or when the quiet hours end."""
+    if urgent or not in_quiet_hours(user, now, tz):
+        return now
+    return quiet_hours_end(user, now, tz)
+
+
+def set_quiet_hours(user, start: int, end: int) -> None:
+    """Set the user's quiet hours in minutes after local midnight (equal: none)."""
+    User.update(quiet_start=start, quiet_end=end).where(User.id == user.id).execute()
+
+
+# ---------------------------------------------------------------- inbox
+
+
+def notify(user, title, body="", url=None, urgent=False, kind="info", now=None, tz=None) -> Notification:
+    """Put a notice in the user's inbox; push follows now, or after quiet hours unless urgent."""
+    now = now or clock.now()
+    tz = tz or Estate.get_by_id(user.estate_id).timezone
+    return Notification.create(user=user.id, kind=kind, title=str(title)[:200], body=str(body)[:2000],
+                               url=url, urgent=urgent, created_at=now,
+                               send_after=send_time(user, now, tz, urgent))
+
+
+def unread_count(user) -> int:
+    """How many unread notifications the user has (the bell)."""
+    return Notification.unread(user.id).count()
+
+
+def mark_read(user, notification_id=None, now=None) -> int:
+    """Mark one of the user's notifications (or all of them) read."""
+    query = (Notification.user == user.id) & Notification.read_at.is_null()
+    if notification_id is not None:
+        query &= Notification.id == notification_id
+    return Notification.update(read_at=now or clock.now()).where(query).execute()
+
+
+# ---------------------------------------------------------------- subscriptions
+
+
+def endpoint_allowed(url: str, hosts: str) -> bool:
+    """Accept only https URLs on the configured hosts (no posting to the office LAN)."""
+    parts = urlsplit(url or "")
+    scheme_ok = parts.scheme == "https" or (parts.scheme == "http" and setting("NOTIFY_ALLOW_HTTP", False))
+    host = (parts.hostname or "").lower()
+    patterns = [p.strip().lower() for p in (hosts or "").split(",") if p.strip()]
+    return bool(scheme_ok and host and any(p == "*" or fnmatch(host, p) for p in patterns))
+
+
+def valid_keys(p256dh: str, auth: str) -> bool:
+    """Tell whether a subscription's keys are a P-256 point and a 16-byte secret (base64url)."""
+    try:
+        point = base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4))
+        secret = base64.urlsafe_b64decode(auth + "=" * (-len(auth) % 4))
+    except (ValueError, binascii.Error):
+        return False
+    return len(point) == 65 and point[0] == 4 and len(secret) == 16
+
+
+def subscribe(user, endpoint, p256dh, auth, user_agent="") -> PushSubscription:
+    """Remember a browser's push subscription for the user (a device changing hands moves)."""
+    fields = dict(user=user.id, p256dh=p256dh, auth=auth, user_agent=(user_agent or "")[:200], failures=0,
+                  backoff_until=None)
+    with db.atomic():
+        existing = PushSubscription.get_or_none(PushSubscription.endpoint == endpoint)
+        if existing is not None:
+            PushSubscription.update(**fields).where(PushSubscription.id == existing.id).execute()
+            return PushSubscription.get_by_id(existing.id)
+        return PushSubscription.create(endpoint=endpoint, **fields)
+
+
+def unsubscribe(user, endpoint) -> int:
+    """Forget one of the user's push subscriptions."""
+    return PushSubscription.delete().where(
+        (PushSubscription.user == user.id) & (PushSubscription.endpoint == endpoint)).execute()
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+def _payload(user, notes) -> str:
+    """The JSON a device gets for some notifications of one user, well under 4 KB."""
+    if len(notes) == 1:
+        note = notes[0]
+        data = {"title": note.title, "body": note.body, "url": f"/notifications/{note.id}",
+                "item": note.url or INBOX_URL, "tag": f"n{note.id}", "urgent": note.urgent, "count": 1}
+    else:
+        with force_locale(user.locale):
+            title = gettext("New notifications: %(num)d", num=len(notes))
+        lines = [n.title for n in notes[:8]] + (["…"] if len(notes) > 8 else [])
+        data = {"title": title, "body": "\n".join(lines), "url": INBOX_URL, "item": INBOX_URL, "tag": "inbox",
+                "urgent": any(n.urgent for n in notes), "count": len(notes)}
+    text = json.dumps(data, ensure_ascii=False)
+    while len(text.encode()) > push.MAX_PAYLOAD - 100 and len(data["body"]) > 20:
+        data["body"] = data["body"][: len(data["body"]) * 2 // 3] + "…"
+        text = json.dumps(data, ensure_ascii=False)
+    return text
+
+
+def new_delivery(channel, target, payload, user_id=None) -> Delivery:
+    return Delivery.create(channel=channel, target=target, user=user_id, payload=payload,
+                           token=secrets.token_hex(8), created_at=clock.now())
+
+
+def dispatch(now=None, user_id=None) -> list[tuple[int, str]]:
+    """Claim notifications whose push time has come; queue one push per device of each user.
+
+    Returns (delivery id, token) pairs for the caller to enqueue once this has committed.
+    """
+    now = now or clock.now()
+    query = Notification.to_send(now)
+    if user_id is not None:
+        query = query.where(Notification.user == user_id)
+    ids = [n.id for n in query.limit(DISPATCH_BATCH)]
+    if not ids:
+        return []
+    queued = []
+    with db.atomic():
+        claimed = claim(Notification, ids, Notification.sent_at, now)
+        if not claimed:
+            return []
+        notes = defaultdict(list)
+        for note in Notification.select().where(Notification.id.in_(claimed)).order_by(Notification.id):
+            notes[note.user_id].append(note)
+        users = {u.id: u for u in User.select().where(User.id.in_(list(notes)))}
+        devices = defaultdict(list)
+        for sub in PushSubscription.select().where(PushSubscription.user.in_(list(notes))):
+            devices[sub.user_id].append(sub)
+        for user_id, items in notes.items():
+            if not devices[user_id]:
+                continue
+            payload = _payload(users[user_id], items)
+            for sub in devices[user_id]:
+                d = new_delivery("webpush", sub.id, payload, user_id)
+                queued.append((d.id, d.token))
+    return queued
+
+
+def queue_wecom(estate_id, team, markdown) -> tuple[int, str] | None:
+    """Queue a markdown message to the team's robot (else the estate's), if it has one."""
+    hooks = {h.team: h for h in WeComWebhook.select().where(
+        (WeComWebhook.estate == estate_id) & WeComWebhook.team.in_([team or "", ""]))}
+    hook = hooks.get(team or "") or hooks.get("")
+    if hook is None:
+        return None
+    d = new_delivery("wecom", hook.id, markdown)
+    return d.id, d.token
+
+
+def set_robot(estate_id, team, url) -> None:
+    """Set (or with an empty url, remove) the WeCom robot of an estate's team."""
+    query = (WeComWebhook.estate == estate_id) & (WeComWebhook.team == team)
+    if not url:
+        WeComWebhook.delete().where(query).execute()
+        return
+    with db.atomic():
+        if not WeComWebhook.update(url=url, failures=0).where(query).execute():
+            WeComWebhook.create(estate=estate_id, team=team, url=url)
+
+
+def enqueue(queued) -> None:
+    """Hand queued deliveries to the task queue (after their rows are committed)."""
+    if not queued:
+        return
+    from bluebird.tasks import deliver_task
+
+    for delivery_id, token in queued:
+        deliver_task(delivery_id, token)
+
+
+# ---------------------------------------------------------------- delivery
+
+
+def deliver(delivery_id, token, now=None) -> float | None:
+    """Send one queued delivery; return seconds to wait before a retry, or None when done."""
+    now = now or clock.now()
+    claimed = list(Delivery.update(status=Delivery.SENDING, attempts=Delivery.attempts + 1).where(
+        (Delivery.id == delivery_id) & (Delivery.token == token) & (Delivery.status == Delivery.QUEUED)
+    ).returning(Delivery).execute())
+    if not claimed:
+        return None  # sent already, given up, or a stale task from a reset database
+    delivery = claimed[0]
+    if delivery.channel == "webpush":
+        return _deliver_push(delivery, now)
+    return _deliver_wecom(delivery, now)
+
+
+def _settle(delivery, status, result=None, retry_in=None, now=None):
+    fields = {"status": status}
+    if result is not None:
+        fields.update(last_status=result.status, last_error=result.error[:300])
+    if status == Delivery.SENT:
+        fields["sent_at"] = now
+    if retry_in is not None:
+        fields["next_try_at"] = now + timedelta(seconds=retry_in)
+    Delivery.update(fields).where(Delivery.id == delivery.id).execute()
+
+
+def _retry_delay(delivery, result) -> float | None:
+    """How long to wait before the next try, or None when it is time to give up."""
+    if delivery.attempts >= MAX_ATTEMPTS:
+        return None
+    if result.status == 429:
+        return result.retry_after or 60.0
+    base = float(setting("PUSH_RETRY_BASE_S", 30.0))
+    return min(base * 2 ** (delivery.attempts - 1), 3600.0)
+
+
+def _deliver_push(delivery, now):
+    sub = PushSubscription.get_or_none(PushSubscription.id == delivery.target)
+    if sub is None:
+        _settle(delivery, Delivery.GONE, now=now)
+        return None
+    if sub.backoff_until and sub.backoff_until > now:
+        # The push service asked us to slow down: wait without spending an attempt.
+        wait = (sub.backoff_until - now).total_seconds()
+        Delivery.update(status=Delivery.QUEUED, attempts=Delivery.attempts - 1,
+                        next_try_at=sub.backoff_until).where(Delivery.id == delivery.id).execute()
+        return max(wait, 1.0)
+    config = current_app.config
+    result = push.send_webpush(sub.info(), delivery.payload.encode(), private_key=config["VAPID_PRIVATE_KEY"],
+                               subject=config["VAPID_SUBJECT"], ttl_hours=config["PUSH_TTL_HOURS"],
+                               timeout=config["PUSH_TIMEOUT_S"],
+                               urgent=json.loads(delivery.payload).get("urgent", False))
+    if result.ok:
+        with db.atomic():  # one commit for both rows
+            if sub.failures or sub.backoff_until or sub.last_ok_at != now:
+                PushSubscription.update(last_ok_at=now, failures=0, backoff_until=None).where(
+                    PushSubscription.id == sub.id).execute()
+            _settle(delivery, Delivery.SENT, result, now=now)
+        return None
+    if result.gone:
+        log.info("push subscription %s is gone (%s): deleted", sub.id, result.status)
+        PushSubscription.delete().where(PushSubscription.id == sub.id).execute()
+        _settle(delivery, Delivery.GONE, result, now=now)
+        return None
+    return _failed(delivery, result, now, sub)
+
+
+def _deliver_wecom(delivery, now):
+    hook = WeComWebhook.get_or_none(WeComWebhook.id == delivery.target)
+    if hook is None:
+        _settle(delivery, Delivery.GONE, now=now)
+        return None
+    result = wecom.send_wecom(hook.url, delivery.payload, timeout=current_app.config["PUSH_TIMEOUT_S"])
+    if result.ok:
+        WeComWebhook.update(last_ok_at=now, failures=0).where(WeComWebhook.id == hook.id).execute()
+        _settle(delivery, Delivery.SENT, result, now=now)
+        return None
+    WeComWebhook.update(failures=WeComWebhook.failures + 1).where(WeComWebhook.id == hook.id).execute()
+    return _failed(delivery, result, now)
+
+
+def _failed(delivery, result, now, sub=None):
+    transient = result.status is None or result.status >= 500 or result.status == 429
+    if sub is not None:
+        fields = {"failures": PushSubscription.failures + 1}
+        if result.status == 429:
+            fields["backoff_until"] = now + timedelta(seconds=result.retry_after or 60.0)
+        PushSubscription.update(fields).where(PushSubscription.id == sub.id).execute()
+    delay = _retry_delay(delivery, result) if transient else None
+    if delay is None:
+        log.warning("%s delivery %s failed for good after %s attempt(s): %s %s", delivery.channel, delivery.id,
+                    delivery.attempts, result.status, result.error)
+        _settle(delivery, Delivery.FAILED, result, now=now)
+        return None
+    log.warning("%s delivery %s failed (%s %s), retry in %.0f s", delivery.channel, delivery.id, result.status,
+                result.error[:100], delay)
+    _settle(delivery, Delivery.QUEUED, result, retry_in=delay, now=now)
+    return delay
