@@ -120,6 +120,8 @@ def test_patrol_with_checkpoints_a_failure_opening_a_repair_and_the_duty_closed(
     assert duty.done_at is not None and duty.done_by_id == butler.id
     summary = butler_client.get(f"/rounds/{patrol.id}").get_data(as_text=True)
     assert case.number in summary and "3号楼楼道灯不亮" in summary
+    case_page = butler_client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "每日巡查发现：路灯" in case_page  # the case tells where it was found
 
 
 def test_a_forged_or_foreign_checkpoint_code_is_refused(butler_client, place, other_estate):

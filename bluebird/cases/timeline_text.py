@@ -35,6 +35,10 @@ def describe(event) -> str:
         return _("closed")
     if verb == "reopened":
         return _("reopened: the owner was not satisfied")
+    if verb == "from_round":
+        from bluebird.rounds.kinds import LABELS
+
+        return _("found on %(kind)s: %(item)s", kind=LABELS.get(d.get("kind"), ""), item=d.get("item", ""))
     if verb == "comment":
         return d.get("text", "")
     if verb == "photo_deleted":
