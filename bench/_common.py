@@ -3,6 +3,7 @@
 Figures go to stdout as `bench: <name> <value> <unit>`, one per line, so `make bench`
 output can be grepped. Everything else (progress, context) goes to stderr.
 """
+import logging
 import math
 import sys
 import time
@@ -68,3 +69,29 @@ class Series:
 def chunks(total: int, size: int) -> list[tuple[int, int]]:
     """Split `total` calls into (offset, count) blocks of at most `size`."""
     return [(start, min(size, total - start)) for start in range(0, total, size)]
+
+
+class _SqlLog(logging.Handler):
+    """Collects the (sql, params) tuples peewee logs at DEBUG (the pool logs plain strings)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.sql: list[tuple] = []
+
+    def emit(self, record):
+        if isinstance(record.msg, tuple):
+            self.sql.append(record.msg)
+
+
+def capture_sql(call) -> list[tuple]:
+    """Run `call()` and return every (sql, params) statement peewee executed for it."""
+    logger = logging.getLogger("peewee")
+    handler, level = _SqlLog(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        call()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return handler.sql

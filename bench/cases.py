@@ -37,7 +37,6 @@ on each butler's own agenda and 30 open "any butler" ones. --analyze runs ANALYZ
 """
 import argparse
 import json
-import logging
 import os
 import random
 import re
@@ -51,7 +50,7 @@ from zoneinfo import ZoneInfo
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench._common import Series, chunks, figure, note, percentile  # noqa: E402
+from bench._common import Series, capture_sql, chunks, figure, note, percentile  # noqa: E402
 
 TARGET_P95_MS = 25.0
 PASSWORD = "bluebird"
@@ -678,29 +677,7 @@ class Browser:
         return response.data
 
 
-class QueryLog(logging.Handler):
-    """Collects the SQL statements (and parameters) Peewee logs at DEBUG."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.sql: list[tuple] = []
-
-    def emit(self, record):
-        if isinstance(record.msg, tuple):
-            self.sql.append(record.msg)
-
-
-def capture(call) -> list[tuple]:
-    logger = logging.getLogger("peewee")
-    handler, level = QueryLog(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        call()
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    return handler.sql
+capture = capture_sql
 
 
 def explain(db, statements) -> list[str]:

@@ -15,7 +15,6 @@ reported, never turned into a failure.
 import argparse
 import cProfile
 import io
-import logging
 import os
 import pstats
 import random
@@ -27,7 +26,7 @@ from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._common import Series, chunks, figure, note  # noqa: E402
+from bench._common import Series, capture_sql, chunks, figure, note  # noqa: E402
 
 TARGET_P95_MS = 25.0
 TARGET_RATIO = 0.6
@@ -265,29 +264,9 @@ def bare_app(rows: int):
 # ---------------------------------------------------------------- measuring
 
 
-class QueryCounter(logging.Handler):
-    """Counts the SQL statements peewee logs (it logs every one at DEBUG)."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.sql: list[str] = []
-
-    def emit(self, record):
-        if isinstance(record.msg, tuple):  # (sql, params); the pool logs plain strings too
-            self.sql.append(str(record.msg[0]))
-
-
 def count_queries(call) -> list[str]:
-    logger = logging.getLogger("peewee")
-    handler, level = QueryCounter(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        call()
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    return handler.sql
+    """The SQL statements a call runs."""
+    return [str(sql) for sql, _params in capture_sql(call)]
 
 
 def main(argv=None) -> int:
