@@ -5,6 +5,7 @@ output can be grepped. Everything else (progress, context) goes to stderr.
 """
 import logging
 import math
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -95,3 +96,32 @@ def capture_sql(call) -> list[tuple]:
         logger.removeHandler(handler)
         logger.setLevel(level)
     return handler.sql
+
+
+class Browser:
+    """The WSGI test client with cookies, logged in through the real /login form."""
+
+    TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"|name="csrf_token" type="hidden" value="([^"]+)"')
+
+    def __init__(self, app):
+        self.http = app.test_client()
+        self.token = None
+
+    def login(self, username: str, password: str) -> None:
+        found = self.TOKEN.search(self.http.get("/login").get_data(as_text=True))
+        if not found:
+            raise SystemExit("bench: no CSRF token on /login")
+        self.token = next(g for g in found.groups() if g)
+        response = self.http.post("/login", data={"username": username, "password": password,
+                                                  "csrf_token": self.token})
+        if response.status_code != 303:
+            raise SystemExit(f"bench: login as {username} answered {response.status_code}")
+
+    def get(self, url: str, **kwargs) -> bytes:
+        """GET a page that must answer 200; return its body."""
+        response = self.http.get(url, **kwargs)
+        if response.status_code != 200:
+            raise SystemExit(f"bench: GET {url} answered {response.status_code}")
+        data = response.data
+        response.close()  # streamed bodies (the Excel export) hold a file open otherwise
+        return data

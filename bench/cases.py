@@ -39,7 +39,6 @@ import argparse
 import json
 import os
 import random
-import re
 import sqlite3
 import sys
 import tempfile
@@ -50,7 +49,7 @@ from zoneinfo import ZoneInfo
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench._common import Series, capture_sql, chunks, figure, note, percentile  # noqa: E402
+from bench._common import Browser, Series, capture_sql, chunks, figure, note, percentile  # noqa: E402
 
 TARGET_P95_MS = 25.0
 PASSWORD = "bluebird"
@@ -651,30 +650,6 @@ def table_counts(db) -> dict:
     """Row counts of the tables the bench writes."""
     return {t: db.execute_sql(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]
             for t in ("cases", "duty", "event", "call", "user")}
-
-
-class Browser:
-    """The WSGI test client with cookies, logged in through the real /login form."""
-
-    TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
-
-    def __init__(self, app):
-        self.http = app.test_client()
-
-    def login(self, username: str, password: str) -> None:
-        found = self.TOKEN.search(self.http.get("/login").get_data(as_text=True))
-        if not found:
-            raise SystemExit("bench: no CSRF token on /login")
-        response = self.http.post("/login", data={"username": username, "password": password,
-                                                  "csrf_token": found.group(1)})
-        if response.status_code != 303:
-            raise SystemExit(f"bench: login as {username} answered {response.status_code}")
-
-    def get(self, url: str, **kwargs) -> bytes:
-        response = self.http.get(url, **kwargs)
-        if response.status_code != 200:
-            raise SystemExit(f"bench: GET {url} answered {response.status_code}")
-        return response.data
 
 
 capture = capture_sql

@@ -18,7 +18,6 @@ import io
 import os
 import pstats
 import random
-import re
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ from datetime import timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._common import Series, capture_sql, chunks, figure, note  # noqa: E402
+from bench._common import Browser, Series, capture_sql, chunks, figure, note  # noqa: E402
 
 TARGET_P95_MS = 25.0
 TARGET_RATIO = 0.6
@@ -176,32 +175,6 @@ def search_terms(data: dict, rng: random.Random, count: int = 240) -> list[str]:
             tail = rng.choice(residents)[1]
             terms.append(tail if rng.random() < 0.7 else tail[-3:])  # 5678 / 678 as you type
     return terms
-
-
-class Browser:
-    """The WSGI test client with cookies, logged in through the real /login form."""
-
-    TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"|name="csrf_token" type="hidden" value="([^"]+)"'
-                       r'|name="csrf_token" value="([^"]+)"')
-
-    def __init__(self, app):
-        self.http = app.test_client()
-
-    def login(self, username: str, password: str) -> None:
-        page = self.http.get("/login").get_data(as_text=True)
-        found = self.TOKEN.search(page)
-        if not found:
-            raise SystemExit("bench: no CSRF token on /login")
-        token = next(g for g in found.groups() if g)
-        response = self.http.post("/login", data={"username": username, "password": password, "csrf_token": token})
-        if response.status_code != 303:
-            raise SystemExit(f"bench: login as {username} answered {response.status_code}")
-
-    def get(self, url: str, **kwargs) -> bytes:
-        response = self.http.get(url, **kwargs)
-        if response.status_code != 200:
-            raise SystemExit(f"bench: GET {url} answered {response.status_code}")
-        return response.data
 
 
 # ---------------------------------------------------------------- the bare page

@@ -16,7 +16,6 @@ test client and times each page request by request. Figures go to stdout as
 import argparse
 import os
 import random
-import re
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from datetime import datetime, timedelta
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench._common import Series, figure, note  # noqa: E402
+from bench._common import Browser, Series, figure, note  # noqa: E402
 
 PER_DAY = {"calls": 60, "visitors": 80, "messages": 10, "parcels": 100, "loans": 10}
 TARGET_P95_MS = 50.0
@@ -96,28 +95,6 @@ def generate(years, now, rng):
                 model.insert_many(rows[name]).execute()
                 counts[name] += len(rows[name])
     return counts
-
-
-class Browser:
-    TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
-
-    def __init__(self, app):
-        self.http = app.test_client()
-
-    def login(self, username, password):
-        page = self.http.get("/login").get_data(as_text=True)
-        match = self.TOKEN.search(page)
-        token = match.group(1) or match.group(2)
-        response = self.http.post("/login", data={"username": username, "password": password, "csrf_token": token})
-        if response.status_code != 303:
-            raise SystemExit(f"bench: login answered {response.status_code}")
-
-    def get(self, url, **kwargs):
-        response = self.http.get(url, **kwargs)
-        if response.status_code != 200:
-            raise SystemExit(f"bench: {url} answered {response.status_code}")
-        response.close()
-        return response
 
 
 def main(argv=None) -> int:

@@ -21,8 +21,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._common import Series, figure, note  # noqa: E402
-from bench.foundation import PASSWORD, Browser, build_app  # noqa: E402
+from bench._common import Browser, Series, figure, note  # noqa: E402
+from bench.foundation import PASSWORD, build_app  # noqa: E402
 
 
 def hundred_item_checklist(estate_id):
