@@ -25,14 +25,18 @@ from bluebird.web import estate_id, get_scoped_or_404, render
 PASS_ON = CallKind.CASES + (CallKind.MESSAGE,)
 
 
-def _unit(form):
-    """The unit a form names, or None; an unknown unit is an error next to the field."""
+def validate_with_unit(form):
+    """Validate a desk form and find the unit it names; return (ok, unit).
+
+    An unknown unit is an error next to its field, so the whole form is shown again.
+    """
+    ok = form.validate()
     code = (form.unit_code.data or "").strip()
     unit = find_unit(estate_id(), code)
     if code and unit is None:
         form.unit_code.errors = list(form.unit_code.errors) + [
             _("There is no unit %(code)s in this estate.", code=code)]
-    return unit
+    return ok and not form.unit_code.errors, unit
 
 
 def _call_form(**values):
@@ -43,9 +47,7 @@ def _call_form(**values):
 
 def _save_call(form, corrects=None):
     """Validate the whole form, then log the call and pass it on; on any error, save nothing."""
-    ok = form.validate()
-    unit = _unit(form)
-    ok = ok and not form.unit_code.errors
+    ok, unit = validate_with_unit(form)
     then = request.form.get("then", "")
     if then and then not in PASS_ON:
         abort(400)
@@ -200,12 +202,11 @@ def message_new():
     error, status = None, 200
     if request.method == "POST":
         status = 422
-        ok = form.validate()
-        unit = _unit(form)
+        ok, unit = validate_with_unit(form)
         if not form.recipient.data:
             form.recipient.errors = list(form.recipient.errors) + [_("Choose the colleague the message is for.")]
             ok = False
-        if ok and not form.unit_code.errors:
+        if ok:
             try:
                 message, _created = service.leave_message(
                     form.client_uuid.data, estate=current_user.estate, taker=current_user,

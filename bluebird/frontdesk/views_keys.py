@@ -10,7 +10,7 @@ from bluebird.frontdesk.forms import AcceptForm, HandoverForm, KeyForm, LendForm
 from bluebird.frontdesk.models import Handover, Key
 from bluebird.frontdesk.service import DESK, DeskError
 from bluebird.frontdesk.views import bp, desk_only, fail, see_other, staff_choices, today, tz
-from bluebird.frontdesk.views_calls import _unit
+from bluebird.frontdesk.views_calls import validate_with_unit
 from bluebird.timeline.models import Event
 from bluebird.web import estate_id, get_scoped_or_404, render
 
@@ -34,9 +34,8 @@ def key_new():
     error, status = None, 200
     if request.method == "POST":
         status = 422
-        ok = form.validate()
-        unit = _unit(form)
-        if ok and not form.unit_code.errors:
+        ok, unit = validate_with_unit(form)
+        if ok:
             fields = {"kind": form.kind.data, "name": form.name.data.strip(), "unit": unit,
                       "hook": form.hook.data.strip(), "note": (form.note.data or "").strip()}
             try:

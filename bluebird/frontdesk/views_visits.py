@@ -11,7 +11,7 @@ from bluebird.frontdesk.forms import CARRIERS, OutForm, ParcelForm, PickupForm, 
 from bluebird.frontdesk.models import Parcel, Visitor
 from bluebird.frontdesk.service import DESK, DeskError
 from bluebird.frontdesk.views import bp, desk_only, fail, now_input, see_other, today, tz
-from bluebird.frontdesk.views_calls import _unit
+from bluebird.frontdesk.views_calls import validate_with_unit
 from bluebird.timeline.models import Event
 from bluebird.web import estate_id, get_scoped_or_404, render
 
@@ -33,9 +33,8 @@ def visitor_new():
     error, status = None, 200
     if request.method == "POST":
         status = 422
-        ok = form.validate()
-        unit = _unit(form)
-        if ok and not form.unit_code.errors:
+        ok, unit = validate_with_unit(form)
+        if ok:
             fields = {"name": form.name.data.strip(), "phone": (form.phone.data or "").strip(),
                       "purpose": form.purpose.data.strip(), "unit": unit, "whom": (form.whom.data or "").strip(),
                       "in_at": clocks.from_local(form.in_at.data, tz())}
@@ -116,9 +115,8 @@ def parcels():
     if request.method == "GET":
         return _parcel_list()
     form = ParcelForm()
-    ok = form.validate()
-    unit = _unit(form)
-    if not (ok and unit is not None and not form.unit_code.errors):
+    ok, unit = validate_with_unit(form)
+    if not (ok and unit is not None):
         return _parcel_list(form=form, status=422)
     fields = {"carrier": form.carrier.data.strip(), "tracking_tail": (form.tracking_tail.data or "").strip(),
               "addressee": (form.addressee.data or "").strip(), "note": (form.note.data or "").strip()}
