@@ -43,6 +43,7 @@ def desk_cases(estate_id):
 def open_items(estate_id) -> dict:
     """Everything the desk still has open, as lines a person reads: {section: [{id, text}]}."""
     now = clock.now()
+    late_keys = KeyLoan.late_key_ids(estate_id, now)
     items = {
         "cases": [{"id": c.id, "text": f"{c.number} {c.kind_label} {c.where} {c.description[:30]}"}
                   for c in desk_cases(estate_id)],
@@ -51,7 +52,7 @@ def open_items(estate_id) -> dict:
         "visitors": [{"id": v.id, "text": f"{v.name} · {v.visiting or v.purpose} ({when_text(v.in_at)})"}
                      for v in Visitor.still_inside(estate_id)],
         "keys": [{"id": loan.key_id, "text": f"{loan.key.name} · {loan.key.hook} → {loan.borrower}"
-                  f" ({when_text(loan.due_at)})", "overdue": loan.due_at < now}
+                  f" ({when_text(loan.due_at)})", "overdue": loan.key_id in late_keys}
                  for loan in KeyLoan.out_in(estate_id)],
         "parcels": [{"id": p.id, "text": f"{p.unit.code} {p.carrier} {p.tracking_tail} ({when_text(p.arrived_at)})"}
                     for p in Parcel.waiting_in(estate_id)],
@@ -67,7 +68,7 @@ def open_counts(estate_id) -> dict:
         "messages": StaffMessage.unanswered(estate_id).count(),
         "visitors": Visitor.still_inside(estate_id).count(),
         "keys": KeyLoan.out_in(estate_id).count(),
-        "keys_overdue": KeyLoan.out_in(estate_id).where(KeyLoan.due_at < now).count(),
+        "keys_overdue": len(KeyLoan.late_key_ids(estate_id, now)),
         "parcels": Parcel.waiting_in(estate_id).count(),
     }
 

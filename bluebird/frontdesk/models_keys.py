@@ -79,9 +79,15 @@ class KeyLoan(ReplaySafe):
         indexes = ((("estate", "out_at"), False), (("estate", "returned_at"), False), (("key", "out_at"), False),
                    (("estate", "borrower"), False))
 
-    @property
-    def overdue(self) -> bool:
-        return self.returned_at is None and self.due_at < clock.now()
+    @staticmethod
+    def late_key_ids(estate_id, now=None) -> set[int]:
+        """Keys whose return is overdue. Lateness is the Duty's to say (the loan's due_at
+        records what was agreed; the return duty is what is due), one indexed query."""
+        from bluebird.duties.models import Duty
+        from bluebird.frontdesk.clocks import RETURN_KEY
+
+        late = Duty.overdue_in(estate_id, now or clock.now()).where(Duty.kind == RETURN_KEY)
+        return {int(d.subject.split(":", 1)[1]) for d in late.select(Duty.subject)}
 
     @classmethod
     def out_in(cls, estate_id):

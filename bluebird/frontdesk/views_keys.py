@@ -7,7 +7,7 @@ from flask_login import current_user
 from bluebird import clock
 from bluebird.frontdesk import clocks, handover, keys
 from bluebird.frontdesk.forms import AcceptForm, HandoverForm, KeyForm, LendForm, ReturnForm
-from bluebird.frontdesk.models import Handover, Key
+from bluebird.frontdesk.models import Handover, Key, KeyLoan
 from bluebird.frontdesk.service import DESK, DeskError
 from bluebird.frontdesk.views import bp, desk_only, fail, see_other, staff_choices, today, tz
 from bluebird.frontdesk.views_calls import validate_with_unit
@@ -23,7 +23,8 @@ def keys_index():
     only_out = request.args.get("out") == "1"
     if only_out:
         rows = [k for k in rows if k.loan.id]
-    return render("frontdesk/keys.html", keys=rows, only_out=only_out, now=clock.now())
+    return render("frontdesk/keys.html", keys=rows, only_out=only_out, now=clock.now(),
+                  late_keys=KeyLoan.late_key_ids(estate_id()))
 
 
 @bp.route("/desk/keys/new", methods=["GET", "POST"])
@@ -67,6 +68,7 @@ def key(key_id, status=200, error=None, lend_form=None, return_form=None):
     entry = get_scoped_or_404(Key, key_id)
     loans, events = keys.history(entry)
     return render("frontdesk/key.html", status=status, key=entry, loan=entry.open_loan(), loans=loans,
+                  late_keys=KeyLoan.late_key_ids(estate_id()),
                   events=events, error=error, lend_form=lend_form or _lend_form(),
                   return_form=return_form or ReturnForm(), due_value=_default_due(), now=clock.now(),
                   is_desk=current_user.role in DESK)

@@ -11,6 +11,7 @@ from bluebird.auth import roles
 from bluebird.estate.models import Unit
 from bluebird.frontdesk import clocks, daylog, routine
 from bluebird.frontdesk.forms import SettingsForm
+from bluebird.frontdesk.models import KeyLoan
 from bluebird.frontdesk.views import bp, desk_only, see_other, today, tz
 from bluebird.renovations.models import Permit
 from bluebird.web import estate_id, render, require_role
@@ -37,6 +38,7 @@ def log_day():
     desk_only()
     day = _day_arg() or today()
     return render("frontdesk/log.html", day=day, logged=daylog.day(estate_id(), day, tz()), permits=_permits_on(day),
+                  late_keys=KeyLoan.late_key_ids(estate_id()),
                   post_due=routine.due_now(current_user.estate, clocks.POST) if day == today() else [],
                   is_today=day == today(), now=clock.now())
 
