@@ -1,13 +1,11 @@
 """Move-in (交房验房): who signs, how a unit becomes handed over, warranty defect cases;
 and the week's vacant-unit patrols of every kind of unit, made whatever day the
 scheduler first runs."""
-import base64
 import io
 import uuid
 from datetime import datetime, timedelta
 
 import pytest
-from PIL import Image
 
 from bluebird import clock
 from bluebird.cases import clocks
@@ -19,24 +17,10 @@ from bluebird.rounds import engine
 from bluebird.rounds.models import ItemResult, Round
 from bluebird.timeline.models import Event
 from tests import factories
+from tests.test_rounds import _jpeg, _png_signature
 
 MONDAY_9 = datetime(2026, 11, 23, 1, 0)  # Monday 09:00 Shanghai
 NO_RESIDENT = "该房号还没有登记住户"
-
-
-def _jpeg():
-    buffer = io.BytesIO()
-    Image.new("RGB", (400, 300), (90, 140, 200)).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def _signature():
-    im = Image.new("RGBA", (600, 220), (255, 255, 255, 0))
-    for x in range(50, 550):
-        im.putpixel((x, 110 + (x % 40) - 20), (0, 0, 0, 255))
-    buffer = io.BytesIO()
-    im.save(buffer, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 @pytest.fixture
@@ -66,7 +50,7 @@ def _all_ok(round_, user):
 
 
 def _finish(client, round_, **fields):
-    data = {"keys_note": "入户门钥匙2把，门禁卡2张", "signature_data": _signature()}
+    data = {"keys_note": "入户门钥匙2把，门禁卡2张", "signature_data": _png_signature()}
     data.update(fields)
     return client.post(f"/rounds/{round_.id}/finish", data)
 
@@ -83,7 +67,7 @@ def test_a_move_in_with_an_entered_owner_hands_the_unit_over_to_that_owner(butle
     text = nobody.get_data(as_text=True)
     assert nobody.status_code == 422
     assert "请填写签字业主的姓名" in text and "请填写业主的联系电话" in text
-    assert _signature() in text  # the owner's signature is kept, not asked for twice
+    assert _png_signature() in text  # the owner's signature is kept, not asked for twice
     assert Unit.get_by_id(unit.id).status == "not_handed_over" and Resident.select().count() == 0
 
     done = _finish(butler_client, movein, owner_id="0", owner_name="王建国", owner_phone="139 0000 1234")
