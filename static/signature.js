@@ -43,6 +43,18 @@
     form.addEventListener("submit", function () {
       data.value = drawn ? canvas.toDataURL("image/png") : "";
     });
+    // The new owner's name and phone matter only when "a new owner" is chosen.
+    var who = form.querySelector("select[name$=owner_id]");
+    var fresh = form.querySelector("[data-new-owner]");
+    if (who && fresh) {
+      var show = function () {
+        var hide = who.value !== "0" && !fresh.querySelector(".has-error");
+        fresh.hidden = hide;
+        if (hide) fresh.querySelectorAll("input").forEach(function (i) { i.value = ""; });
+      };
+      who.addEventListener("change", show);
+      show();
+    }
   }
 
   function init(root) {

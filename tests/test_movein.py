@@ -102,6 +102,8 @@ def test_a_move_in_signed_by_a_registered_resident_adds_nobody(butler_client, bu
 
     foreign = _finish(butler_client, movein, owner_id=str(elsewhere.id))
     assert foreign.status_code == 422 and "请选择本房号的住户" in foreign.get_data(as_text=True)
+    both = _finish(butler_client, movein, owner_id=str(owner.id), owner_name="赵新", owner_phone="13700000000")
+    assert both.status_code == 422 and "已选择住户又填写了新业主" in both.get_data(as_text=True)
     assert _finish(butler_client, movein, owner_id=str(owner.id)).status_code == 303
     assert Resident.select().where(Resident.unit == unit.id).count() == 1
     movein = Round.get_by_id(movein.id)

@@ -136,6 +136,11 @@ def _check_movein(round_, keys_note, signature, owner_id, owner_name, owner_phon
         picked = unit and Resident.get_or_none((Resident.id == owner_id) & (Resident.unit == unit.id))
         if picked is None:
             errors["owner_id"] = _l("Choose a resident of this unit, or enter the owner.")
+        elif (owner_name or "").strip() or (owner_phone or "").strip():
+            # A new buyer typed in under a previous owner picked by default must not
+            # become that previous owner's signature.
+            errors["owner_id"] = _l("A resident is chosen and a new owner entered: choose \"a new owner\", "
+                                    "or clear the new owner's name and phone.")
     else:
         if not (owner_name or "").strip():
             errors["owner_name"] = _l("Write the name of the owner who signs.")
