@@ -173,6 +173,23 @@ def test_a_warranty_defect_is_the_builders_and_never_offered_to_our_technicians(
     assert not Duty.select().where((Duty.subject == case.subject) & (Duty.kind == clocks.ARRIVE)).exists()
 
 
+def test_a_warranty_defect_fixed_at_re_inspection_leaves_no_duty_to_escalate(butler_client, butler, place):
+    movein = _movein(butler_client)
+    item = engine.items_of(movein)[0]
+    _fail(butler_client, movein, item, "入户墙面开裂")
+    _all_ok(movein, butler)
+    assert _finish(butler_client, movein, owner_name="王建国", owner_phone="13900001234").status_code == 303
+    case = Case.get()
+    butler_client.post(f"/rounds/{movein.id}/reinspect", {"client_uuid": str(uuid.uuid4())})
+    child = Round.get(Round.kind == "reinspect")
+    assert butler_client.post(f"/rounds/{child.id}/items/{item.id}",
+                              {"result": "ok", "client_uuid": str(uuid.uuid4())}).status_code == 303
+    assert Case.get_by_id(case.id).status == "closed"
+    assert not Duty.select().where((Duty.subject == case.subject) & Duty.done_at.is_null()).exists()
+    tick(MONDAY_9 + timedelta(days=7))
+    assert not Duty.select().where((Duty.subject == case.subject) & Duty.escalated_at.is_null(False)).exists()
+
+
 def test_a_warranty_repair_cannot_be_registered_with_a_technician(butler_client, technician, place):
     response = butler_client.post("/cases/new?kind=repair", {
         "kind": "repair", "client_uuid": str(uuid.uuid4()), "unit_code": "3-1502", "description": "窗框渗水",
