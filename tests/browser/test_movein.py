@@ -18,15 +18,23 @@ PAD_HAS_INK = """() => {
 }"""
 
 
-def test_the_owner_signs_once_even_when_the_finish_is_refused(new_page, login, screenshot, collector):
+def _answered_movein(*residents):
+    """A move-in of 3-1502 (not handed over) with every item OK, ready to be signed."""
     estate = factories.make_estate("lan", "蓝鸟花园")
     patch = factories.make_patch(estate, "一区")
     unit = factories.make_unit(factories.make_building(estate, "3", patch=patch), "1502", status="not_handed_over")
+    for name, phone in residents:
+        factories.make_resident(unit, name, phone)
     butler = factories.make_user(estate, role="butler", username="butler", name="李管家", patch=patch)
     movein = engine.start(None, estate_id=estate.id, user=butler, kind="movein", place_kind="unit",
                           place_id=unit.id, place_label=unit.code)
     for item in engine.items_of(movein):
         engine.record_item(movein, item_id=item.id, result="ok", actor=butler)
+    return unit, movein
+
+
+def test_the_owner_signs_once_even_when_the_finish_is_refused(new_page, login, screenshot, collector):
+    unit, movein = _answered_movein()
 
     page = new_page("phone")
     login(page, "butler")
@@ -62,15 +70,7 @@ def test_the_owner_signs_once_even_when_the_finish_is_refused(new_page, login, s
 
 
 def test_a_registered_owner_is_offered_and_a_new_owner_can_be_chosen_instead(new_page, login, collector):
-    estate = factories.make_estate("lan", "蓝鸟花园")
-    patch = factories.make_patch(estate, "一区")
-    unit = factories.make_unit(factories.make_building(estate, "3", patch=patch), "1502", status="not_handed_over")
-    factories.make_resident(unit, "原业主", "13911112222")
-    butler = factories.make_user(estate, role="butler", username="butler", name="李管家", patch=patch)
-    movein = engine.start(None, estate_id=estate.id, user=butler, kind="movein", place_kind="unit",
-                          place_id=unit.id, place_label=unit.code)
-    for item in engine.items_of(movein):
-        engine.record_item(movein, item_id=item.id, result="ok", actor=butler)
+    unit, movein = _answered_movein(("原业主", "13911112222"))
 
     page = new_page("phone")
     login(page, "butler")
