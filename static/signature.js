@@ -28,13 +28,33 @@
       canvas.addEventListener(name, function () { drawing = false; });
     });
     var form = canvas.closest("form");
+    var data = form.querySelector("[data-signature-data]");
+    // A refused finish (a missing owner name, say) comes back with the signature
+    // already given: show it again rather than make the owner sign twice.
+    if (data.value.indexOf("data:image/png;base64,") === 0) {
+      var kept = new Image();
+      kept.onload = function () { ctx.drawImage(kept, 0, 0); drawn = true; };
+      kept.src = data.value;
+    }
     var clear = form.querySelector("[data-signature-clear]");
     if (clear) clear.addEventListener("click", function () {
       ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false;
     });
     form.addEventListener("submit", function () {
-      form.querySelector("[data-signature-data]").value = drawn ? canvas.toDataURL("image/png") : "";
+      data.value = drawn ? canvas.toDataURL("image/png") : "";
     });
+    // The new owner's name and phone matter only when "a new owner" is chosen.
+    var who = form.querySelector("select[name$=owner_id]");
+    var fresh = form.querySelector("[data-new-owner]");
+    if (who && fresh) {
+      var show = function () {
+        var hide = who.value !== "0" && !fresh.querySelector(".has-error");
+        fresh.hidden = hide;
+        if (hide) fresh.querySelectorAll("input").forEach(function (i) { i.value = ""; });
+      };
+      who.addEventListener("change", show);
+      show();
+    }
   }
 
   function init(root) {

@@ -188,6 +188,7 @@ def test_move_in_defects_become_warranty_repairs_and_the_re_inspection_closes_th
     assert not_png.status_code == 422 and "PNG" in not_png.get_data(as_text=True)
     assert Unit.get_by_id(unit.id).status == "not_handed_over"
     done = butler_client.post(f"/rounds/{movein.id}/finish", {"keys_note": "入户门钥匙2把，门禁卡2张",
+                                                              "owner_name": "王建国", "owner_phone": "13900001234",
                                                               "signature_data": _png_signature()})
     assert done.status_code == 303
     assert Unit.get_by_id(unit.id).status == "handed_over"

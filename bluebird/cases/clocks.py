@@ -27,6 +27,7 @@ COMPLAINT_CALLBACK = "complaint_callback"
 ANSWER = "inquiry_answer"
 INCIDENT_NOTIFY = "incident_notify"
 INFO_ANSWER = "info_answer"
+WARRANTY_PASS = "repair_warranty_pass"
 
 TECHNICIAN_KINDS = (ARRIVE, FINISH)
 
@@ -68,6 +69,14 @@ def _recipient(ctx):
     return (ctx["assignee"], None) if ctx.get("assignee") else (None, "manager")
 
 
+def _ours(ctx):
+    return not ctx.get("warranty")
+
+
+def _builders(ctx):
+    return bool(ctx.get("warranty"))
+
+
 def _at_once_if_emergency(at, ctx, offset):
     return at if ctx.get("emergency") else at + offset
 
@@ -80,14 +89,20 @@ def _promised_day(at, ctx, offset):
     return end_of_local_day(at, ctx.get("tz"), ctx["promised_on"])
 
 
+# Warranty defects (a move-in's, or any repair marked so) are the construction company's
+# job (DOMAIN.md; 003 篇11 §1.10): our technicians' 20-minute and same-day clocks do not
+# run, and nobody tells the owner "who will come" for work the builder schedules. Instead
+# the patch butler passes the defect to the builder within a day (recorded as a dispatch
+# to the construction company), so that the 24-hour call-back, which asks the owner
+# whether the responsible party has been in touch (000 §3), has something to confirm.
 rule(REPAIR_REGISTERED, NOTIFY_OWNER, _l("Tell the owner who will come"), _registrar, timedelta(hours=24),
-     points=2, anchor=_at_once_if_emergency)
-# Warranty defects are the construction company's job (DOMAIN.md): our technicians'
-# 20-minute and same-day clocks do not run for them; the call-backs still do.
+     points=2, anchor=_at_once_if_emergency, when=_ours)
 rule(REPAIR_REGISTERED, ARRIVE, _l("Be on site"), _technician, timedelta(minutes=20),
-     points=2, grace=timedelta(minutes=10), when=lambda ctx: not ctx.get("warranty"))
+     points=2, grace=timedelta(minutes=10), when=_ours)
 rule(REPAIR_REGISTERED, FINISH, _l("Finish the repair today"), _technician, timedelta(0),
-     points=2, anchor=_same_day, when=lambda ctx: ctx.get("minor", False) and not ctx.get("warranty"))
+     points=2, anchor=_same_day, when=lambda ctx: ctx.get("minor", False) and _ours(ctx))
+rule(REPAIR_REGISTERED, WARRANTY_PASS, _l("Pass to the construction company (warranty)"), _patch_butler,
+     timedelta(hours=24), points=2, when=_builders)
 rule(REPAIR_REGISTERED, CALLBACK_24H, _l("24-hour call-back"), _patch_butler, timedelta(days=1), points=2)
 rule(REPAIR_DONE, SATISFACTION, _l("Satisfaction call-back"), _patch_butler, timedelta(hours=24), points=2)
 rule(COMPLAINT_REGISTERED, RESOLVE, _l("Resolve the complaint"), _routed_head, timedelta(0),
@@ -101,8 +116,8 @@ rule(INFO_PASSED, INFO_ANSWER, _l("Answer the info slip"), _recipient, timedelta
 
 # A reopened case runs its clocks again (an unsatisfied owner, DOMAIN.md "Cases").
 rule("repair.reopened", ARRIVE, _l("Be on site"), _technician, timedelta(minutes=20),
-     points=2, grace=timedelta(minutes=10))
+     points=2, grace=timedelta(minutes=10), when=_ours)
 rule("repair.reopened", FINISH, _l("Finish the repair today"), _technician, timedelta(0),
-     points=2, anchor=_same_day)
+     points=2, anchor=_same_day, when=_ours)
 rule("complaint.reopened", RESOLVE, _l("Resolve the complaint"), _routed_head, timedelta(days=3),
      points=5, grace=timedelta(hours=4))

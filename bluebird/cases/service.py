@@ -16,6 +16,9 @@ from bluebird.duties.rules import spawn
 from bluebird.estate.models import Building, Resident, Unit
 from bluebird.timeline.models import record
 
+WARRANTY_NOT_OURS = _l("A warranty repair is the construction company's job: pass it to them, "
+                       "not to our technicians.")
+
 
 class CaseError(Exception):
     """A step a user asked for that cannot be done; `status` is the HTTP answer."""
@@ -88,6 +91,8 @@ def register(client_uuid, *, estate, registrar, fields: dict):
             return existing, False
     kind = fields["kind"]
     unit = fields.get("unit")
+    if fields.get("assignee") and kind == CaseKind.REPAIR and fields.get("warranty"):
+        raise CaseError(WARRANTY_NOT_OURS, status=422, field="assignee")
     if fields.get("assignee"):
         wanted = (roles.TECHNICIAN,) if kind == CaseKind.REPAIR else roles.ALL
         person = User.get_or_none((User.id == fields["assignee"]) & (User.estate == estate.id) & User.active)
@@ -145,6 +150,8 @@ def _mark_dispatched(case, actor, assignee_id, department):
     case.save()
     if assignee_id:
         reassign_duties(case.subject, clocks.TECHNICIAN_KINDS, assignee_id)
+    elif case.warranty:
+        close_duties(case.subject, clocks.WARRANTY_PASS, actor.id)
     _event(case, actor.id, "dispatched", to=assignee_id, department=department)
 
 
@@ -156,6 +163,8 @@ def dispatch(case: Case, actor, assignee_id=None, department=""):
         raise CaseError(_l("This case is closed."), status=409)
     if case.status in (CaseStatus.ON_SITE, CaseStatus.DONE) and actor.role not in roles.SUPERVISING:
         raise CaseError(_l("Only a supervisor can reassign work already under way."), status=403)
+    if assignee_id and case.warranty:
+        raise CaseError(WARRANTY_NOT_OURS, status=422, field="assignee")
     if assignee_id:
         tech = User.get_or_none((User.id == assignee_id) & (User.estate == case.estate_id) & User.active)
         if tech is None or tech.role != roles.TECHNICIAN:

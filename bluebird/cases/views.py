@@ -138,8 +138,12 @@ def show(case_id):
 
 
 def _page(case, status=200, **forms):
-    dispatch_form = forms.get("dispatch") or DispatchForm()
-    dispatch_form.assignee.choices = _technicians()
+    # A warranty repair is passed to the construction company, never to our technicians.
+    dispatch_form = forms.get("dispatch") or DispatchForm(department=_("Construction company (warranty)")
+                                                          if case.warranty else "")
+    dispatch_form.assignee.choices = [] if case.warranty else _technicians()
+    if case.warranty:
+        dispatch_form.department.label.text = _("Passed on to")
     events = list(Event.for_subject(case.subject))
     return render(
         "cases/show.html", status=status, case=case, events=events,
@@ -159,7 +163,8 @@ def _next_call(case):
     if case.status == CaseStatus.DONE:
         return CallKind.SATISFACTION
     done = {c.kind for c in case.calls}
-    return CallKind.NOTIFY if CallKind.NOTIFY not in done else CallKind.CALLBACK_24H
+    # Nobody tells the owner "who will come" for the builder's warranty work.
+    return CallKind.NOTIFY if CallKind.NOTIFY not in done and not case.warranty else CallKind.CALLBACK_24H
 
 
 def _step(case_id, form_cls, key, action):

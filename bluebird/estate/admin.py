@@ -100,10 +100,13 @@ def add_unit(building_id):
                 status=unit_form.status.data,
                 area=unit_form.area.data,
                 actor=current_user.id,
+                reason=unit_form.reason.data or "",
             )
             return redirect(url_for("estate_admin.building", building_id=b.id), code=303)
         except service.Conflict:
             unit_form.number.errors.append(_("This unit already exists."))
+        except service.ReasonRequired as exc:
+            unit_form.reason.errors.append(exc.message)
     return render("estate_admin/building.html", status=422, building=b,
                   form=_building_form(name=b.name, floors=b.floors, patch=b.patch_id or 0),
                   unit_form=unit_form, units=Unit.in_building(b.id))

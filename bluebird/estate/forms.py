@@ -10,7 +10,7 @@ from bluebird.forms import choices
 
 class StatusForm(FlaskForm):
     status = SelectField(_l("Status"), choices=choices(UnitStatus.LABELS))
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+    note = StringField(_l("Note or reason"), validators=[Optional(), Length(max=200)])
 
 
 class BuildingForm(FlaskForm):
@@ -30,6 +30,7 @@ class UnitForm(FlaskForm):
     kind = SelectField(_l("Use"), choices=choices(UnitKind.LABELS))
     status = SelectField(_l("Status"), choices=choices(UnitStatus.LABELS))
     area = IntegerField(_l("Area (m²)"), validators=[Optional(), NumberRange(min=1, max=100000)])
+    reason = StringField(_l("Why already handed over"), validators=[Optional(), Length(max=200)])
 
 
 class ResidentForm(FlaskForm):

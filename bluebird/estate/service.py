@@ -1,4 +1,5 @@
 """The functions that change places and people."""
+from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from bluebird import clock
@@ -11,18 +12,42 @@ class Conflict(ValueError):
     """The change clashes with a row that already exists."""
 
 
-def change_unit_status(unit: Unit, status: str, actor, note: str = "") -> bool:
-    """Move a unit to a new status and write it on the unit's timeline."""
+class ReasonRequired(ValueError):
+    """A unit set to handed over by hand, without saying why."""
+
+    message = _l("A unit becomes handed over through a move-in inspection. To set it by hand, give the reason: "
+                 "the timeline will say that no inspection was done.")
+
+
+def _handover_by_hand(status: str, note: str, movein_round) -> dict:
+    """The timeline facts of a status set without a move-in; refuse 已交付 with no reason."""
+    if status != UnitStatus.HANDED_OVER or movein_round is not None:
+        return {}
+    if not (note or "").strip():
+        raise ReasonRequired(status)
+    return {"uninspected": True}
+
+
+def change_unit_status(unit: Unit, status: str, actor, note: str = "", *, movein_round=None) -> bool:
+    """Move a unit to a new status and write it on the unit's timeline.
+
+    Handed over (已交付) is what a move-in inspection does (`movein_round`, its id); by
+    hand it needs a reason and the timeline says no inspection was done.
+    """
     if status not in UnitStatus.ALL:
         raise ValueError(status)
     if status == unit.status:
         return False
+    facts = _handover_by_hand(status, note, movein_round)
+    if movein_round is not None:
+        facts["round"] = movein_round
     before = unit.status
     with db.atomic():
         unit.status = status
         unit.updated_at = clock.now()
         unit.save(only=[Unit.status, Unit.updated_at])
-        record(unit.estate_id, f"unit:{unit.id}", actor, "status", before=before, after=status, note=note)
+        record(unit.estate_id, f"unit:{unit.id}", actor, "status", before=before, after=status,
+               note=(note or "").strip(), **facts)
     return True
 
 
@@ -42,9 +67,15 @@ def create_building(client_uuid, *, estate_id, name, floors, patch_id=None):
         raise Conflict(name) from exc
 
 
-def create_unit(client_uuid, *, building: Building, number, floor, kind, status, area=None, actor=None):
-    """Add a unit to a building; its code is building-number (3-1502)."""
+def create_unit(client_uuid, *, building: Building, number, floor, kind, status, area=None, actor=None, reason=""):
+    """Add a unit to a building; its code is building-number (3-1502).
+
+    Registered as already handed over, it needs the reason, as a status change would.
+    """
     number = number.strip()
+    facts = _handover_by_hand(status, reason, None)
+    if facts:
+        facts["reason"] = reason.strip()
     try:
         unit, created = create_once(
             Unit,
@@ -61,7 +92,7 @@ def create_unit(client_uuid, *, building: Building, number, floor, kind, status,
     except IntegrityError as exc:
         raise Conflict(number) from exc
     if created:
-        record(unit.estate_id, f"unit:{unit.id}", actor, "created", status=status)
+        record(unit.estate_id, f"unit:{unit.id}", actor, "created", status=status, **facts)
     return unit, created
 
 

@@ -80,7 +80,11 @@ def change_status(unit_id):
     form = StatusForm()
     if not form.validate_on_submit():
         return _unit_page(u, form, status=422)
-    service.change_unit_status(u, form.status.data, current_user.id, form.note.data or "")
+    try:
+        service.change_unit_status(u, form.status.data, current_user.id, form.note.data or "")
+    except service.ReasonRequired as exc:
+        form.note.errors.append(exc.message)
+        return _unit_page(u, form, status=422)
     return redirect(url_for("estate.unit", unit_id=u.id), code=303)
 
 

@@ -9,7 +9,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional, Regexp
 
 from bluebird.forms import choices
 from bluebird.rounds.kinds import RESULTS
@@ -23,9 +23,18 @@ class ItemForm(FlaskForm):
     photos = MultipleFileField(_l("Photos"))
 
 
+def _resident_id(value) -> int:
+    return int(value) if str(value or "").isdigit() else 0
+
+
 class FinishForm(FlaskForm):
     note = TextAreaField(_l("Summary note"), validators=[Optional(), Length(max=2000)])
     keys_note = StringField(_l("Keys handed over"), validators=[Optional(), Length(max=200)])
+    # Move-in: who signs (a resident of the unit, or 0 and a new owner's name and phone).
+    owner_id = SelectField(_l("The owner who signs"), coerce=_resident_id, choices=[], validate_choice=False)
+    owner_name = StringField(_l("New owner's name"), validators=[Optional(), Length(max=50)])
+    owner_phone = StringField(_l("New owner's phone"), validators=[
+        Optional(), Length(max=20), Regexp(r"^[0-9+\- ]*$", message=_l("Digits only."))])
     signature_data = HiddenField()
 
 

@@ -96,6 +96,11 @@ class Round(ReplaySafe):
     max_score = IntegerField(null=True)
     vetoed = BooleanField(default=False)
     keys_note = CharField(max_length=200, default="")  # keys handed over at a move-in
+    # Who signed a move-in: the owner as named at the signing (kept even if the resident's
+    # record changes later), and the resident of the unit it is (estate package owns it).
+    owner_name = CharField(max_length=50, default="")
+    owner_phone = CharField(max_length=20, default="")
+    owner_id = IntegerField(null=True)
     note = TextField(default="")
 
     class Meta:

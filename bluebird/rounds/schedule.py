@@ -2,7 +2,8 @@
 
 Daily patrol per butler's patch (due 18:00), the manager's walk-round twice a day
 (11:00 and 17:00), reception's lobby check (10:00), a weekly patrol of every vacant or
-not-handed-over unit (due Friday 18:00), and a daily check of every active renovation.
+not-handed-over unit of any kind, homes, garages, storage rooms and shops (003 篇1 §8;
+due Friday 18:00), and a daily check of every active renovation.
 """
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -11,9 +12,9 @@ from flask_babel import lazy_gettext as _l
 
 from bluebird.auth import roles
 from bluebird.auth.models import User
-from bluebird.duties.models import create_duty
+from bluebird.duties.models import Duty, create_duty
 from bluebird.duties.rules import register_kind
-from bluebird.estate.models import Building, Estate, Unit, UnitKind, UnitStatus
+from bluebird.estate.models import Building, Estate, Unit, UnitStatus
 
 DAILY_PATROL = "daily_patrol"
 MANAGER_WALK = "manager_walk"
@@ -69,7 +70,10 @@ def generate_for(estate, now: datetime) -> int:
     create_duty(estate.id, LOBBY_CHECK, f"estate:{estate.id}", _at(day, 10, 0, tz), role=roles.RECEPTION,
                 title=estate.name, once_per_day=True)
     made += 1
-    if day.weekday() == 0:  # Monday: the week's vacant-unit patrols, due Friday
+    # The week's vacant-unit patrols, due Friday: made by the first tick of the working
+    # week, whatever day that is (a scheduler down on Monday must not skip the week),
+    # and topped up daily for units that became vacant since.
+    if day.weekday() <= 4:
         made += _vacant_week(estate, day, tz)
     from bluebird.renovations.service import daily_checks
 
@@ -78,16 +82,21 @@ def generate_for(estate, now: datetime) -> int:
     return made
 
 
-def _vacant_week(estate, monday, tz) -> int:
-    friday = monday + timedelta(days=4)
+def _vacant_week(estate, day, tz) -> int:
+    """Make the missing vacant-unit patrols of the week of `day`; return how many were made."""
+    due = _at(day + timedelta(days=4 - day.weekday()), 18, 0, tz)
     butler_of_patch = {u.patch_id: u.id for u in User.with_role(estate.id, roles.BUTLER)}
     units = (Unit.select(Unit, Building).join(Building)
-             .where((Unit.estate == estate.id) & (Unit.kind == UnitKind.HOME)
-                    & Unit.status.in_([UnitStatus.VACANT, UnitStatus.NOT_HANDED_OVER])))
+             .where((Unit.estate == estate.id) & Unit.status.in_([UnitStatus.VACANT, UnitStatus.NOT_HANDED_OVER]))
+             .order_by(Unit.id))
+    have = {d.subject for d in Duty.select(Duty.subject).where(
+        (Duty.estate == estate.id) & (Duty.kind == VACANT_PATROL) & (Duty.due_date == due.date()))}
     made = 0
     for unit in units:
+        if f"unit:{unit.id}" in have:
+            continue
         butler = butler_of_patch.get(unit.building.patch_id)
-        create_duty(estate.id, VACANT_PATROL, f"unit:{unit.id}", _at(friday, 18, 0, tz), assignee=butler,
+        create_duty(estate.id, VACANT_PATROL, f"unit:{unit.id}", due, assignee=butler,
                     role=None if butler else roles.BUTLER, title=unit.code, points=2, once_per_day=True)
         made += 1
     return made

@@ -1,6 +1,7 @@
 """Rounds meet the rest of the office: photos on items, cases from failures, duties
 closed by finishing, the owner's signature and the unit's status after a move-in."""
 import io
+import uuid
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
@@ -10,8 +11,8 @@ from bluebird.cases import service as cases
 from bluebird.cases.models import Case
 from bluebird.db import db
 from bluebird.duties.models import Duty, close_duties
-from bluebird.estate.models import Unit, UnitStatus
-from bluebird.estate.service import change_unit_status
+from bluebird.estate.models import Resident, Unit, UnitStatus
+from bluebird.estate.service import change_unit_status, create_resident
 from bluebird.photos import service as photos
 from bluebird.photos.models import Attachment
 from bluebird.rounds import engine, kinds
@@ -22,6 +23,16 @@ from bluebird.timeline.models import record
 
 SIGNATURE_MAX_BYTES = 512 * 1024
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# A move-in hands over a unit not yet lived in; one already lived in keeps its status.
+HANDED_OVER_FROM = (UnitStatus.NOT_HANDED_OVER, UnitStatus.VACANT)
+
+
+class FieldErrors(RoundError):
+    """A move-in cannot finish: a message for each field that is missing or wrong."""
+
+    def __init__(self, errors: dict):
+        super().__init__(next(iter(errors.values())), status=422)
+        self.errors = errors
 
 
 def unit_of(round_: Round) -> Unit | None:
@@ -109,8 +120,66 @@ def _store_signature(round_: Round, png: bytes, actor) -> Attachment:
                              source_format="PNG", place=round_.place_label, received_at=clock.now(), by=actor.id)
 
 
-def finish(round_: Round, actor, *, note="", keys_note="", signature: bytes | None = None) -> Round:
-    """Finish a round: everything answered, failures documented, kind-specific steps done."""
+def owners_of(round_: Round) -> list[Resident]:
+    """The residents a move-in's signer can be picked from: the unit's, owners first."""
+    unit = unit_of(round_)
+    if unit is None:
+        return []
+    return list(Resident.select().where(Resident.unit == unit.id).order_by(Resident.relation != "owner", Resident.id))
+
+
+def _check_movein(round_, keys_note, signature, owner_id, owner_name, owner_phone):
+    """Everything a move-in needs before it finishes: (png, picked resident or None)."""
+    errors, png, picked = {}, None, None
+    if owner_id:
+        unit = unit_of(round_)
+        picked = unit and Resident.get_or_none((Resident.id == owner_id) & (Resident.unit == unit.id))
+        if picked is None:
+            errors["owner_id"] = _l("Choose a resident of this unit, or enter the owner.")
+        elif (owner_name or "").strip() or (owner_phone or "").strip():
+            # A new buyer typed in under a previous owner picked by default must not
+            # become that previous owner's signature.
+            errors["owner_id"] = _l("A resident is chosen and a new owner entered: choose \"a new owner\", "
+                                    "or clear the new owner's name and phone.")
+    else:
+        if not (owner_name or "").strip():
+            errors["owner_name"] = _l("Write the name of the owner who signs.")
+        if sum(c.isdigit() for c in owner_phone or "") < 7:
+            errors["owner_phone"] = _l("Write the owner's phone number.")
+    if not (keys_note or "").strip():
+        errors["keys_note"] = _l("Record the keys handed over.")
+    if signature is None:
+        errors["signature_data"] = _l("The owner must sign before the move-in inspection is finished.")
+    else:
+        try:
+            png = check_signature(signature)
+        except RoundError as exc:
+            errors["signature_data"] = exc.message
+    if errors:
+        raise FieldErrors(errors)
+    return png, picked
+
+
+def _owner_resident(round_: Round, unit: Unit, name: str, phone: str, actor) -> Resident:
+    """The unit's resident for an owner entered at the signing: found, or registered as owner."""
+    digits = "".join(c for c in phone if c.isdigit())
+    for resident in Resident.select().where((Resident.unit == unit.id) & (Resident.name == name)):
+        if "".join(c for c in resident.phone if c.isdigit()) == digits:
+            return resident
+    # One resident per move-in, however often its finish is sent.
+    key = uuid.uuid5(uuid.NAMESPACE_URL, f"bluebird:movein-owner:{round_.estate_id}:{round_.id}")
+    resident, _created = create_resident(key, unit=unit, name=name, phone=phone, relation="owner", actor=actor.id)
+    return resident
+
+
+def finish(round_: Round, actor, *, note="", keys_note="", signature: bytes | None = None,
+           owner_id=None, owner_name="", owner_phone="") -> Round:
+    """Finish a round: everything answered, failures documented, kind-specific steps done.
+
+    A move-in also needs the keys, the owner (a resident of the unit, picked by
+    `owner_id`, or entered by name and phone and then registered) and the owner's
+    signature; it hands the unit over.
+    """
     if not round_.is_open:
         raise RoundError(_l("This round is already finished."), status=409)
     results = list(ItemResult.select().where(ItemResult.round == round_.id))
@@ -121,21 +190,26 @@ def finish(round_: Round, actor, *, note="", keys_note="", signature: bytes | No
     gaps = engine.missing(round_, counts)
     if gaps:
         raise RoundError(_l("Some items still need an answer, a note or a photo."), status=422, items=gaps)
-    png = None
+    png = picked = None
     if round_.kind == kinds.MOVEIN:
-        if signature is None:
-            raise RoundError(_l("The owner must sign before the move-in inspection is finished."), status=422)
-        png = check_signature(signature)
-        if not (keys_note or "").strip():
-            raise RoundError(_l("Record the keys handed over."), status=422)
+        png, picked = _check_movein(round_, keys_note, signature, owner_id, owner_name, owner_phone)
     with db.atomic():
+        unit = unit_of(round_)
+        if png is not None:
+            owner = picked
+            if owner is None and unit is not None:
+                owner = _owner_resident(round_, unit, owner_name.strip(), owner_phone.strip(), actor)
+            round_.owner_id = owner.id if owner else None
+            round_.owner_name = owner.name if owner else owner_name.strip()[:50]
+            round_.owner_phone = owner.phone if owner else owner_phone.strip()[:20]
         engine.close(round_, actor, note=note, keys_note=keys_note)
         if png is not None:
             att = _store_signature(round_, png, actor)
-            record(round_.estate_id, round_.subject, actor.id, "signed", photo=att.token)
-            unit = unit_of(round_)
-            if unit is not None:
-                change_unit_status(unit, UnitStatus.HANDED_OVER, actor.id, note=str(_l("Handed over at move-in")))
+            record(round_.estate_id, round_.subject, actor.id, "signed", photo=att.token, name=round_.owner_name,
+                   resident=round_.owner_id)
+            if unit is not None and unit.status in HANDED_OVER_FROM:
+                # The timeline links the move-in record; no translated note is stored.
+                change_unit_status(unit, UnitStatus.HANDED_OVER, actor.id, movein_round=round_.id)
         duty_kind = DUTY_OF_KIND.get(round_.kind)
         if round_.kind == kinds.WALK:
             # A walk-round settles the manager's earliest open walk of the day.

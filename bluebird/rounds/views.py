@@ -97,6 +97,17 @@ def _place(kind, form):
     return {"place_kind": "estate", "place_id": estate.id, "place_label": (form.place.data or estate.name).strip()}
 
 
+def _finish_form(round_, form=None):
+    form = form or FinishForm()
+    if round_.kind == kinds.MOVEIN and round_.is_open:
+        owners = service.owners_of(round_)
+        form.owner_id.choices = [(r.id, f"{r.name} · {r.relation_label} · {r.masked_phone}") for r in owners]
+        form.owner_id.choices.append((0, _("A new owner (enter below)")))
+        if not getattr(form.owner_id, "raw_data", None):  # not chosen yet: the unit's owner, if known
+            form.owner_id.data = owners[0].id if owners and owners[0].relation == "owner" else 0
+    return form
+
+
 def _round_page(round_, status=200, item_form=None, finish_form=None, error=None, gaps=()):
     items = engine.items_of(round_)
     results = engine.results_by_item(round_)
@@ -109,7 +120,7 @@ def _round_page(round_, status=200, item_form=None, finish_form=None, error=None
     return render(
         "rounds/show.html", status=status, round=round_, items=items, results=results, current=current,
         position=position, answered=len([i for i in items if i.id in results]), photo_map=photo_map,
-        item_form=item_form or ItemForm(), finish_form=finish_form or FinishForm(), error=error,
+        item_form=item_form or ItemForm(), finish_form=_finish_form(round_, finish_form), error=error,
         gaps={item.id: why for item, why in gaps}, visits=visits, route=route, visited={v.checkpoint_id for v in visits},
         failures=service.failures(round_) if not round_.is_open else [],
         sections=engine.section_scores(round_) if round_.kind in kinds.SCORED and not round_.is_open else [],
@@ -162,7 +173,12 @@ def finish(round_id):
             signature = b"not a png"
     try:
         service.finish(round_, current_user, note=form.note.data or "", keys_note=form.keys_note.data or "",
-                       signature=signature)
+                       signature=signature, owner_id=form.owner_id.data, owner_name=form.owner_name.data or "",
+                       owner_phone=form.owner_phone.data or "")
+    except service.FieldErrors as exc:
+        for name, message in exc.errors.items():
+            getattr(form, name).errors.append(message)
+        return _round_page(round_, status=exc.status, finish_form=form, error=exc.message)
     except RoundError as exc:
         return _round_page(round_, status=exc.status, finish_form=form, error=exc.message, gaps=exc.items)
     return redirect(url_for("rounds.show", round_id=round_.id), code=303)
