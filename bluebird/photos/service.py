@@ -54,7 +54,11 @@ def store(processed: Processed) -> Stored:
     store_ = storage()
     display_key, thumb_key = store_.new_key(processed.ext), store_.new_key(processed.ext)
     store_.put(display_key, processed.display, processed.mime)
-    store_.put(thumb_key, processed.thumb, processed.mime)
+    try:
+        store_.put(thumb_key, processed.thumb, processed.mime)
+    except BaseException:
+        store_.path_for(display_key).unlink(missing_ok=True)
+        raise
     return Stored(processed, display_key, thumb_key)
 
 
@@ -65,7 +69,7 @@ def store_all(ready) -> list[Stored]:
         for p in ready:
             done.append(store(p))
     except BaseException:
-        # No row can name these yet (no transaction has begun), so they can go at once.
+        # No row names these fresh keys yet, so they can go at once (the sweeper would, later).
         root = storage()
         for s in done:
             for key in {s.display_key, s.thumb_key}:
