@@ -104,7 +104,8 @@ def _register_errors(app):
         405: lambda: _("This action is not allowed here."),
         413: lambda: _("The upload is too large."),
         429: lambda: _("Too many attempts. Please wait a few minutes and try again."),
-        500: lambda: _("Something went wrong on our side. What you saved before is safe; please try again."),
+        # A submission is one transaction, so a failure saved none of it: say so, and no more.
+        500: lambda: _("Something went wrong on our side, and this submission was not saved. Please try again."),
     }
 
     def handler(code):
@@ -122,6 +123,14 @@ def _register_errors(app):
 
     for code in messages:
         app.register_error_handler(code, handler(code))
+
+    from bluebird.db import ReplayConflict
+
+    @app.errorhandler(ReplayConflict)
+    def replay_conflict(error):
+        if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+            return jsonify(error=error.description), 409
+        return render("error.html", "_error.html", status=409, code=409, message=error.description)
 
 
 def static_version(folder) -> str:

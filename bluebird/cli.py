@@ -20,10 +20,33 @@ def register(app):
 
     app.cli.add_command(db_cli)
 
+    photos_cli = AppGroup("photos", help="Photo files.")
+
+    @photos_cli.command("sweep")
+    @click.option("--older-than-hours", default=6.0, show_default=True, type=click.FloatRange(min=1),
+                  help="Leave younger files alone: their transaction may still be committing.")
+    @click.option("--dry-run", is_flag=True, help="Count what would go, remove nothing.")
+    def photos_sweep_cmd(older_than_hours, dry_run):
+        """Remove photo files that no row owns, and stale .part files."""
+        from datetime import timedelta
+
+        from bluebird.photos.service import storage
+        from bluebird.photos.sweep import sweep
+
+        counts = sweep(storage().root, older_than=timedelta(hours=older_than_hours), dry_run=dry_run)
+        verb = "would remove" if dry_run else "removed"
+        click.echo(f"photo sweep: {verb} {counts['orphans']} orphan file(s) and {counts['parts']} .part file(s) "
+                   f"({counts['bytes']} bytes); kept {counts['owned']} owned, {counts['young']} younger than "
+                   f"{older_than_hours:g} h, {counts['other']} other")
+
+    app.cli.add_command(photos_cli)
+
     @app.cli.command("demo-data")
     @click.option("--scale", default=1, show_default=True, help="Multiply the estate size (benchmarks).")
     @click.option("--if-empty", is_flag=True, help="Do nothing when an estate already exists.")
-    def demo_data_cmd(scale, if_empty):
+    @click.option("--code", default="bluebird", show_default=True, help="Estate code (logins get @code elsewhere).")
+    @click.option("--name", default="蓝鸟花园", show_default=True, help="Estate name.")
+    def demo_data_cmd(scale, if_empty, code, name):
         """Load the demo office: 蓝鸟花园 with buildings, units, residents and staff."""
         from bluebird.demo import load_demo
         from bluebird.estate.models import Estate
@@ -31,12 +54,12 @@ def register(app):
         if if_empty and Estate.select().exists():
             click.echo("demo data: an estate exists already, nothing loaded")
             return
-        stats = load_demo(scale=scale)
+        stats = load_demo(scale=scale, code=code, name=name)
         click.echo("demo data: " + ", ".join(f"{k} {v}" for k, v in stats.items()))
         if scale == 1:
             from bluebird.demo import load_activity
 
-            activity = load_activity()
+            activity = load_activity(code)
             click.echo("demo activity: " + ", ".join(f"{k} {v}" for k, v in activity.items()))
 
     @app.cli.command("create-user")

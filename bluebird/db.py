@@ -2,8 +2,10 @@
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
+from flask_babel import lazy_gettext as _l
 from peewee import DatabaseProxy, IntegrityError, Model, UUIDField
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
+from werkzeug.exceptions import Conflict
 
 db = DatabaseProxy()
 
@@ -61,9 +63,30 @@ class BaseModel(Model):
 
 
 class ReplaySafe(BaseModel):
-    """A model whose creates carry a client-generated UUID, so a replay creates nothing."""
+    """A model whose creates carry a client-generated UUID, so a replay creates nothing.
+
+    `replay_scope` names the fields a replay must match (the estate, and the field that
+    says who made the row): a UUID naming another estate's or another person's row is
+    refused, never answered with that row. None means "estate" when the model has one.
+    """
 
     client_uuid = UUIDField(null=True, unique=True)
+    replay_scope: tuple[str, ...] | None = None
+
+    @classmethod
+    def scope_fields(cls) -> tuple[str, ...]:
+        """The fields a replayed UUID must match."""
+        if cls.replay_scope is not None:
+            return cls.replay_scope
+        return ("estate",) if "estate" in cls._meta.fields else ()
+
+
+class ReplayConflict(Conflict):
+    """A client_uuid already names a row of another estate or person: refuse, reveal nothing."""
+
+    def __init__(self):
+        super().__init__(description=str(_l("This submission's number is already in use. Reload the page and "
+                                             "fill in the form again.")))
 
 
 def parse_uuid(value) -> uuid.UUID | None:
@@ -76,24 +99,52 @@ def parse_uuid(value) -> uuid.UUID | None:
         return None
 
 
-def create_once(model, client_uuid, **fields):
-    """Create a row, or return the one an earlier submission with this UUID created.
+def _raw(value):
+    return value.id if isinstance(value, Model) else value
 
-    Returns (row, created). The caller scopes the result: a UUID that names a row of
-    another estate must not leak it.
+
+def _check_scope(model, row, fields: dict):
+    """Return the row if it was made in the same scope as `fields`, else refuse."""
+    for name in model.scope_fields():
+        if row.__data__.get(name) != _raw(fields[name]):
+            raise ReplayConflict()
+    return row
+
+
+def replayed(model, client_uuid, **scope):
+    """The row an earlier submission with this UUID made, if any (ReplayConflict if not ours).
+
+    `scope` gives the values of the model's scope fields (estate=…, registrar=…). This is
+    a read to answer a replay early (before validation or storing files); the claim
+    itself is always the insert in `create_once`.
     """
     key = parse_uuid(client_uuid)
-    if key is not None:
-        existing = model.get_or_none(model.client_uuid == key)
-        if existing is not None:
-            return existing, False
+    if key is None:
+        return None
+    row = model.get_or_none(model.client_uuid == key)
+    return None if row is None else _check_scope(model, row, scope)
+
+
+def create_once(model, client_uuid, **fields):
+    """Create a row whose insert claims the UUID, inside the caller's transaction.
+
+    Returns (row, created). The insert runs in a savepoint: if the UUID is taken, the
+    savepoint rolls back and the earlier row comes back with created=False (so the
+    caller does none of its follow-on work), or ReplayConflict if that row belongs to
+    another estate or person. Call it first in the transaction that writes the rest.
+    """
+    key = parse_uuid(client_uuid)
+    scope = {name: fields[name] for name in model.scope_fields()}
+    if key is None:
+        with db.atomic():
+            return model.create(**fields), True
     try:
         with db.atomic():
             return model.create(client_uuid=key, **fields), True
     except IntegrityError:
-        if key is None:
-            raise
+        # Under READ COMMITTED (PostgreSQL) the statement after the savepoint sees the
+        # winner's committed row; SQLite serialises writers, so it is there too.
         existing = model.get_or_none(model.client_uuid == key)
         if existing is None:
             raise
-        return existing, False
+        return _check_scope(model, existing, scope), False

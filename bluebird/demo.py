@@ -131,7 +131,8 @@ def load_activity(estate_code: str = "bluebird") -> dict:
     from bluebird.rounds.models import Checkpoint
 
     estate = Estate.get(Estate.code == estate_code)
-    users = {u.username: u for u in User.select().where(User.estate == estate)}
+    # load_demo suffixes usernames with "@code" outside the default estate: look them up bare.
+    users = {u.username.split("@")[0]: u for u in User.select().where(User.estate == estate)}
     unit = {u.code: u for u in Unit.select().where(Unit.estate == estate)}
     now = clock.now()
     for name, price in (("疏通下水道", "50"), ("更换水龙头", "80"), ("更换灯泡", "20"), ("开锁", "100")):

@@ -69,3 +69,16 @@ def deliver_task(delivery_id, token):
         delay = deliver(delivery_id, token)
     if delay is not None:
         raise RetryTask(delay=delay)
+
+
+@huey.periodic_task(crontab(hour="3", minute="40"))
+def sweep_photos():
+    """Once a day, remove photo files no row owns (older than the grace period)."""
+    from bluebird.db import db
+    from bluebird.photos.service import storage
+    from bluebird.photos.sweep import sweep
+
+    with app().app_context(), db.connection_context():
+        counts = sweep(storage().root)
+    log.info("photo sweep: %s", counts)
+    return counts

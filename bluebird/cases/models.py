@@ -37,6 +37,7 @@ class PriceItem(BaseModel):
 
 
 class Case(ReplaySafe):
+    replay_scope = ("estate", "registrar")
     estate = ForeignKeyField(Estate, on_delete="CASCADE")
     kind = CharField(max_length=16)
     status = CharField(max_length=16, default=CaseStatus.NEW)

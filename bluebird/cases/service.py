@@ -10,10 +10,11 @@ from bluebird.auth.models import User
 from bluebird.cases import clocks
 from bluebird.cases.kinds import CallKind, CaseKind, CaseStatus
 from bluebird.cases.models import Call, Case, PriceItem
-from bluebird.db import create_once, db, parse_uuid
+from bluebird.db import create_once, db, replayed
 from bluebird.duties.models import Duty, close_all_duties, close_duties, reassign_duties
 from bluebird.duties.rules import spawn
 from bluebird.estate.models import Building, Resident, Unit
+from bluebird.photos import service as photo_store
 from bluebird.timeline.models import record
 
 WARRANTY_NOT_OURS = _l("A warranty repair is the construction company's job: pass it to them, "
@@ -80,15 +81,17 @@ def find_unit(estate_id, code: str) -> Unit | None:
     return Unit.get_or_none((Unit.estate == estate_id) & (Unit.code == code)) if code else None
 
 
-def register(client_uuid, *, estate, registrar, fields: dict):
-    """Register a case and start its clocks; a replayed client_uuid returns the first."""
-    key = parse_uuid(client_uuid)
-    if key is not None:
-        existing = Case.get_or_none(Case.client_uuid == key)
-        if existing is not None:
-            if existing.estate_id != estate.id:
-                raise CaseError(_l("Not found."), status=404)
-            return existing, False
+def register(client_uuid, *, estate, registrar, fields: dict, photos=()):
+    """Register a case with its photos and start its clocks, as one unit.
+
+    `photos` are processed uploads: their files are stored first, then one transaction
+    claims the UUID and writes the case, its duties, timeline and photo rows. A failure
+    commits nothing, so the same UUID sent again completes it; a replay of a completed
+    one returns the first case and does nothing more.
+    """
+    earlier = replayed(Case, client_uuid, estate=estate.id, registrar=registrar.id)
+    if earlier is not None:
+        return earlier, False
     kind = fields["kind"]
     unit = fields.get("unit")
     if fields.get("assignee") and kind == CaseKind.REPAIR and fields.get("warranty"):
@@ -105,10 +108,11 @@ def register(client_uuid, *, estate, registrar, fields: dict):
             fields["price"] = Decimal(item.price)
     if kind == CaseKind.REPAIR and fields.get("emergency"):
         fields["minor"] = False
+    stored = photo_store.store_all(photos)
     with db.atomic():
         case, created = create_once(
             Case,
-            key,
+            client_uuid,
             estate=estate.id,
             registrar=registrar.id,
             building=unit.building_id if unit else None,
@@ -120,6 +124,8 @@ def register(client_uuid, *, estate, registrar, fields: dict):
         if not created:
             return case, False
         _event(case, registrar.id, "created", kind=kind)
+        photo_store.attach_all(stored, estate_id=estate.id, subject=case.subject, actor_id=registrar.id,
+                               place=case.where)
         now = clock.now()
         if kind == CaseKind.REPAIR:
             spawn(clocks.REPAIR_REGISTERED, estate.id, case.subject, now, _context(case))
@@ -194,14 +200,18 @@ def arrive(case: Case, actor):
         _event(case, actor.id, "arrived")
 
 
-def finish(case: Case, actor, work_done: str, materials: str = ""):
-    """The technician finished: what was done and with what; the satisfaction call is due."""
+def finish(case: Case, actor, work_done: str, materials: str = "", photos=()):
+    """The technician finished: what was done and with what (and photos, in the same
+    transaction); the satisfaction call is due."""
     _require_assignee(case, actor)
     if case.status not in (CaseStatus.DISPATCHED, CaseStatus.ON_SITE):
         raise CaseError(_l("Only a repair under way can be finished."), status=409)
     if not (work_done or "").strip():
         raise CaseError(_l("Say what was done."), status=422, field="work_done")
+    stored = photo_store.store_all(photos)
     with db.atomic():
+        photo_store.attach_all(stored, estate_id=case.estate_id, subject=case.subject, actor_id=actor.id,
+                               place=case.where)
         now = clock.now()
         if case.arrived_at is None:
             case.arrived_at = now
@@ -310,6 +320,20 @@ def close_as_fixed(case: Case, actor, note: str):
     with db.atomic():
         close_all_duties(case.subject, actor.id)
         _close(case, actor, "closed", str(note))
+
+
+def add_photos(case: Case, actor, photos, client_uuid=None):
+    """Add a submission of processed photos to a case, once per client_uuid, with a note."""
+    earlier = photo_store.earlier_upload(client_uuid, estate_id=case.estate_id, actor_id=actor.id)
+    if earlier is not None:
+        return earlier
+    stored = photo_store.store_all(photos)
+    with db.atomic():
+        added, created = photo_store.attach_all(stored, estate_id=case.estate_id, subject=case.subject,
+                                                actor_id=actor.id, place=case.where, client_uuid=client_uuid)
+        if created:
+            comment(case, actor, str(_l("%(n)d photo(s) added", n=len(added))))
+    return added
 
 
 def comment(case: Case, actor, text: str):

@@ -110,8 +110,8 @@ def _register(kind, form):
         ok = False
     try:
         blobs = photos.read_uploads(request.files.getlist(form.photos.name))
-        ready = [photos.prepare(b, estate_name=current_user.estate.name,
-                                place=unit.code if unit else form.place.data or "", staff=current_user.name) for b in blobs]
+        ready = photos.prepare_all(blobs, estate=current_user.estate, place=unit.code if unit else form.place.data or "",
+                                   actor=current_user)
     except photos.PhotoError as exc:
         form.photos.errors.append(exc.message)
         return None
@@ -119,14 +119,11 @@ def _register(kind, form):
         return None
     fields = listing.fields_from(kind, form, unit)
     try:
-        case, created = service.register(form.client_uuid.data, estate=current_user.estate, registrar=current_user,
-                                         fields=fields)
+        case, _created = service.register(form.client_uuid.data, estate=current_user.estate, registrar=current_user,
+                                          fields=fields, photos=ready)
     except service.CaseError as exc:
         form.description.errors.append(exc.message)
         return None
-    if created:
-        for p in ready:
-            photos.save(p, estate_id=case.estate_id, subject=case.subject, actor_id=current_user.id, place=case.where)
     return case
 
 
@@ -208,11 +205,8 @@ def finish(case_id):
         if case.assignee_id != current_user.id:
             raise service.CaseError(_("This repair is not assigned to you."), status=403)
         blobs = photos.read_uploads(request.files.getlist(form.photos.name))
-        ready = [photos.prepare(b, estate_name=current_user.estate.name, place=case.where, staff=current_user.name)
-                 for b in blobs]
-        service.finish(case, current_user, form.work_done.data, form.materials.data)
-        for p in ready:
-            photos.save(p, estate_id=case.estate_id, subject=case.subject, actor_id=current_user.id, place=case.where)
+        ready = photos.prepare_all(blobs, estate=current_user.estate, place=case.where, actor=current_user)
+        service.finish(case, current_user, form.work_done.data, form.materials.data, photos=ready)
 
     return _step(case_id, FinishForm, "finish", act)
 
@@ -251,11 +245,10 @@ def add_photos(case_id):
         blobs = photos.read_uploads(request.files.getlist("photos"))
         if not blobs:
             raise photos.PhotoError("empty", _("Choose a photo first."))
-        added = photos.attach_uploads(blobs, estate=current_user.estate, subject=case.subject, actor=current_user,
-                                      place=case.where)
+        ready = photos.prepare_all(blobs, estate=current_user.estate, place=case.where, actor=current_user)
     except photos.PhotoError as exc:
         return _page(case, status=exc.status, error=exc.message)
-    service.comment(case, current_user, _("%(n)d photo(s) added", n=len(added)))
+    service.add_photos(case, current_user, ready, client_uuid=request.form.get("client_uuid"))
     return redirect(url_for("cases.show", case_id=case.id), code=303)
 
 

@@ -77,38 +77,25 @@ def create_unit(client_uuid, *, building: Building, number, floor, kind, status,
     if facts:
         facts["reason"] = reason.strip()
     try:
-        unit, created = create_once(
-            Unit,
-            client_uuid,
-            estate=building.estate_id,
-            building=building,
-            number=number,
-            code=f"{building.name}-{number}",
-            floor=floor,
-            kind=kind,
-            status=status,
-            area=area,
-        )
+        with db.atomic():  # the unit and its timeline entry commit together
+            unit, created = create_once(
+                Unit, client_uuid, estate=building.estate_id, building=building, number=number,
+                code=f"{building.name}-{number}", floor=floor, kind=kind, status=status, area=area,
+            )
+            if created:
+                record(unit.estate_id, f"unit:{unit.id}", actor, "created", status=status, **facts)
     except IntegrityError as exc:
         raise Conflict(number) from exc
-    if created:
-        record(unit.estate_id, f"unit:{unit.id}", actor, "created", status=status, **facts)
     return unit, created
 
 
 def create_resident(client_uuid, *, unit: Unit, name, phone="", relation="owner", key_account=False, actor=None):
     """Register a resident of a unit."""
-    resident, created = create_once(
-        Resident,
-        client_uuid,
-        estate=unit.estate_id,
-        unit=unit,
-        name=name.strip(),
-        phone=phone.strip(),
-        phone_tail=Resident.tail_of(phone),
-        relation=relation,
-        key_account=key_account,
-    )
-    if created:
-        record(unit.estate_id, f"unit:{unit.id}", actor, "resident_added", name=resident.name)
+    with db.atomic():
+        resident, created = create_once(
+            Resident, client_uuid, estate=unit.estate_id, unit=unit, name=name.strip(), phone=phone.strip(),
+            phone_tail=Resident.tail_of(phone), relation=relation, key_account=key_account,
+        )
+        if created:
+            record(unit.estate_id, f"unit:{unit.id}", actor, "resident_added", name=resident.name)
     return resident, created

@@ -1,6 +1,5 @@
 """The desk's day: the log of one day (printed, exported to Excel), search across the logs,
 and the live feed of today's items."""
-import io
 import re
 from datetime import date
 
@@ -8,6 +7,7 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN
 
+from bluebird import exports
 from bluebird.auth.models import User
 from bluebird.db import is_postgres
 from bluebird.estate.models import Unit, mask_phone
@@ -212,11 +212,6 @@ def _md_hm(at):
 
 def workbook(logged: dict, day_: date, estate_name: str) -> bytes:
     """The day's log as an Excel workbook: one sheet per log, phones masked as in lists."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    book.remove(book.active)
     sheets = {
         "calls": ([_l("Time"), _l("Caller"), _l("Phone"), _l("Unit or place"), _l("Matter"), _l("Passed on as"),
                    _l("Taken by"), _l("Corrects")],
@@ -241,18 +236,7 @@ def workbook(logged: dict, day_: date, estate_name: str) -> bytes:
                       [[_hm(h.opened_at), h.outgoing.name, h.count, h.note, _md_hm(h.accepted_at),
                         h.incoming.name if h.incoming_id else ""] for h in logged["handovers"]]),
     }
-    for key, (head, rows) in sheets.items():
-        sheet = book.create_sheet(str(TITLES[key])[:31])
-        sheet.append([f"{estate_name} · {TITLES[key]} · {day_.isoformat()}"])
-        sheet["A1"].font = Font(bold=True, size=13)
-        sheet.append([str(h) for h in head])
-        for cell in sheet[2]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append(row)
-        for column, width in zip("ABCDEFGH", (12, 14, 16, 16, 40, 14, 12, 12), strict=False):
-            sheet.column_dimensions[column].width = width
-        sheet.freeze_panes = "A3"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return exports.workbook(
+        {"title": TITLES[key], "heading": f"{estate_name} · {TITLES[key]} · {day_.isoformat()}", "columns": head,
+         "rows": rows, "widths": (12, 14, 16, 16, 40, 14, 12, 12)}
+        for key, (head, rows) in sheets.items())

@@ -10,13 +10,13 @@ from bluebird.auth import roles
 from bluebird.auth.models import User
 from bluebird.cases.kinds import CaseStatus
 from bluebird.cases.models import Case
-from bluebird.db import db
+from bluebird.db import create_once, db, replayed
 from bluebird.duties.models import close_duties
 from bluebird.duties.rules import spawn
 from bluebird.estate.models import Unit
 from bluebird.frontdesk import clocks
 from bluebird.frontdesk.models import Handover, KeyLoan, Parcel, PhoneCall, StaffMessage, Visitor
-from bluebird.frontdesk.service import DESK, DeskError, create_in_estate, replayed, when_text
+from bluebird.frontdesk.service import DESK, DeskError, when_text
 from bluebird.timeline.models import record
 
 # The lists a hand-over carries, in the order the incoming shift reads them.
@@ -77,7 +77,7 @@ def open_handover(client_uuid, *, estate, actor, note: str):
     """The outgoing shift hands over: the open items are listed as they stand now."""
     if actor.role not in DESK:
         raise DeskError(_l("Only the desk hands over a shift."), status=403)
-    earlier = replayed(Handover, client_uuid, estate.id)
+    earlier = replayed(Handover, client_uuid, estate=estate.id, outgoing=actor.id)
     if earlier is not None:
         return earlier, False
     pending = Handover.pending(estate.id)
@@ -89,8 +89,8 @@ def open_handover(client_uuid, *, estate, actor, note: str):
     now = clock.now()
     try:
         with db.atomic():
-            handover, created = create_in_estate(
-                Handover, client_uuid, estate.id, outgoing=actor.id, opened_at=now, note=(note or "").strip()[:2000],
+            handover, created = create_once(
+                Handover, client_uuid, estate=estate.id, outgoing=actor.id, opened_at=now, note=(note or "").strip()[:2000],
                 items=json.dumps(open_items(estate.id), ensure_ascii=False))
             if created:
                 spawn(clocks.HANDOVER_OPENED, estate.id, handover.subject, now,

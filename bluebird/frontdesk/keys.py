@@ -11,12 +11,12 @@ from peewee import IntegrityError
 
 from bluebird import clock
 from bluebird.auth.models import User
-from bluebird.db import db
+from bluebird.db import create_once, db, replayed
 from bluebird.duties.models import close_duties
 from bluebird.duties.rules import spawn
 from bluebird.frontdesk import clocks
 from bluebird.frontdesk.models import Key, KeyKind, KeyLoan
-from bluebird.frontdesk.service import DeskError, create_in_estate, replayed, when_text
+from bluebird.frontdesk.service import DeskError, when_text
 from bluebird.timeline.models import Event, record
 
 LONGEST_LOAN = timedelta(days=30)
@@ -26,7 +26,7 @@ def register_key(client_uuid, *, estate, actor, fields: dict):
     """Put a key in the register on its hook or in its box."""
     if fields["kind"] not in KeyKind.ALL:
         raise DeskError(_l("Choose what kind of key it is."), status=422, field="kind")
-    earlier = replayed(Key, client_uuid, estate.id)
+    earlier = replayed(Key, client_uuid, estate=estate.id, created_by=actor.id)
     if earlier is not None:
         return earlier, False
     taken = Key.get_or_none((Key.estate == estate.id) & (Key.hook == fields["hook"]))
@@ -35,8 +35,8 @@ def register_key(client_uuid, *, estate, actor, fields: dict):
                         field="hook")
     try:
         with db.atomic():
-            key, created = create_in_estate(Key, client_uuid, estate.id, created_by=actor.id,
-                                            created_at=clock.now(), **fields)
+            key, created = create_once(Key, client_uuid, estate=estate.id, created_by=actor.id,
+                                       created_at=clock.now(), **fields)
             if created:
                 record(estate.id, key.subject, actor.id, "registered", hook=key.hook)
     except IntegrityError as exc:
@@ -46,7 +46,7 @@ def register_key(client_uuid, *, estate, actor, fields: dict):
 
 def lend(key, actor, client_uuid, *, borrower: str, borrower_user_id=None, purpose: str, due_at):
     """Lend a key: who, why, until when. Refused if it is already out."""
-    earlier = replayed(KeyLoan, client_uuid, key.estate_id)
+    earlier = replayed(KeyLoan, client_uuid, estate=key.estate_id, lent_by=actor.id)
     if earlier is not None:
         return earlier, False
     out = key.open_loan()
@@ -68,8 +68,8 @@ def lend(key, actor, client_uuid, *, borrower: str, borrower_user_id=None, purpo
         raise DeskError(_l("A loan lasts 30 days at most."), status=422, field="due_at")
     try:
         with db.atomic():
-            loan, created = create_in_estate(
-                KeyLoan, client_uuid, key.estate_id, key=key.id, borrower=borrower[:50],
+            loan, created = create_once(
+                KeyLoan, client_uuid, estate=key.estate_id, key=key.id, borrower=borrower[:50],
                 borrower_user=colleague.id if colleague else None, purpose=purpose.strip()[:100], out_at=now,
                 due_at=due_at, lent_by=actor.id)
             if created:

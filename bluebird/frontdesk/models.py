@@ -53,6 +53,7 @@ class CallKind:
 class PhoneCall(_Phoned):
     """One line of the phone log (电话记录表). Kept forever: never deleted; a correction
     is a new line pointing at the one it corrects."""
+    replay_scope = ("estate", "taken_by")
 
     estate = ForeignKeyField(Estate, on_delete="CASCADE")
     at = DateTimeField()  # when the phone rang
@@ -100,6 +101,7 @@ class PhoneCall(_Phoned):
 
 class Visitor(_Phoned):
     """A visit (来访登记): who, why, to whom or which unit, in and out."""
+    replay_scope = ("estate", "logged_by")
 
     estate = ForeignKeyField(Estate, on_delete="CASCADE")
     name = CharField(max_length=50)
@@ -150,6 +152,7 @@ class Visitor(_Phoned):
 
 class StaffMessage(_Phoned):
     """A message for a colleague (留言): who called, when, for whom, what about."""
+    replay_scope = ("estate", "taken_by")
 
     estate = ForeignKeyField(Estate, on_delete="CASCADE")
     at = DateTimeField()
@@ -184,6 +187,7 @@ class StaffMessage(_Phoned):
 
 class Parcel(ReplaySafe):
     """A parcel or letter at the desk (邮件包裹收发): arrival, the butler told, pickup."""
+    replay_scope = ("estate", "logged_by")
 
     estate = ForeignKeyField(Estate, on_delete="CASCADE")
     carrier = CharField(max_length=30)

@@ -23,6 +23,7 @@ class KeyKind:
 
 class Key(ReplaySafe):
     """A key in the desk's cabinet (钥匙管理), on its hook or in its box."""
+    replay_scope = ("estate", "created_by")
 
     estate = ForeignKeyField(Estate, on_delete="CASCADE")
     kind = CharField(max_length=16)
@@ -61,6 +62,7 @@ class Key(ReplaySafe):
 
 class KeyLoan(ReplaySafe):
     """One loan of a key: who, why, when out, when due back, when returned."""
+    replay_scope = ("estate", "lent_by")
 
     estate = ForeignKeyField(Estate, on_delete="CASCADE")
     key = ForeignKeyField(Key, backref="loans", on_delete="CASCADE")
@@ -105,6 +107,7 @@ KeyLoan.add_index(KeyLoan.index(KeyLoan.estate, KeyLoan.due_at, where=KeyLoan.re
 
 class Handover(ReplaySafe):
     """A shift hand-over (交接班记录): what was open, the equipment, who handed over to whom."""
+    replay_scope = ("estate", "outgoing")
 
     estate = ForeignKeyField(Estate, on_delete="CASCADE")
     outgoing = ForeignKeyField(User, backref="handovers_given", on_delete="RESTRICT")

@@ -11,7 +11,7 @@ from bluebird.auth import roles
 from bluebird.auth.models import User
 from bluebird.cases import service as cases
 from bluebird.cases.kinds import CaseKind
-from bluebird.db import create_once, db, parse_uuid
+from bluebird.db import create_once, db
 from bluebird.duties.models import close_all_duties, close_duties
 from bluebird.duties.rules import spawn
 from bluebird.frontdesk import clocks
@@ -31,23 +31,6 @@ class DeskError(Exception):
         self.message = message
         self.status = status
         self.field = field
-
-
-def create_in_estate(model, client_uuid, estate_id, **fields):
-    """create_once, refusing to hand back another estate's row for a replayed UUID."""
-    row, created = create_once(model, client_uuid, estate=estate_id, **fields)
-    if row.estate_id != estate_id:
-        raise DeskError(_l("Not found."), status=404)
-    return row, created
-
-
-def replayed(model, client_uuid, estate_id):
-    """The row an earlier submission with this UUID created, if any (of this estate only)."""
-    key = parse_uuid(client_uuid)
-    row = model.get_or_none(model.client_uuid == key) if key else None
-    if row is not None and row.estate_id != estate_id:
-        raise DeskError(_l("Not found."), status=404)
-    return row
 
 
 def derived_uuid(row, what: str) -> uuid.UUID:
@@ -77,8 +60,8 @@ def log_call(client_uuid, *, estate, taker, fields: dict, then=None, extra=None)
     if corrects is not None and corrects.latest_correction() is not None:
         raise DeskError(_l("This entry has already been corrected: correct the latest one."), status=409)
     with db.atomic():
-        call, created = create_in_estate(PhoneCall, client_uuid, estate.id, taken_by=taker.id,
-                                         created_at=clock.now(), **fields)
+        call, created = create_once(PhoneCall, client_uuid, estate=estate.id, taken_by=taker.id,
+                                    created_at=clock.now(), **fields)
         if not created:
             return call, False
         record(estate.id, call.subject, taker.id, "logged", kind=call.kind)
@@ -150,8 +133,8 @@ def leave_message(client_uuid, *, estate, taker, recipient_id, caller, phone, un
         raise DeskError(_l("Choose the colleague the message is for."), status=422, field="recipient")
     not_in_future(at, "at")
     with db.atomic():
-        message, created = create_in_estate(
-            StaffMessage, client_uuid, estate.id, at=at, caller=caller, phone=phone or "", unit=unit,
+        message, created = create_once(
+            StaffMessage, client_uuid, estate=estate.id, at=at, caller=caller, phone=phone or "", unit=unit,
             recipient=recipient.id, matter=matter, call=call, taken_by=taker.id, created_at=clock.now())
         if created:
             ctx = {"recipient": recipient.id, "tz": estate.timezone, "day_end": clocks.routine(estate)["day_end"],
@@ -180,8 +163,8 @@ def visitor_in(client_uuid, *, estate, actor, fields: dict):
     """Log a visitor in."""
     not_in_future(fields["in_at"], "in_at")
     with db.atomic():
-        visitor, created = create_in_estate(Visitor, client_uuid, estate.id, logged_by=actor.id,
-                                            created_at=clock.now(), **fields)
+        visitor, created = create_once(Visitor, client_uuid, estate=estate.id, logged_by=actor.id,
+                                       created_at=clock.now(), **fields)
         if created:
             record(estate.id, visitor.subject, actor.id, "in")
     return visitor, created
@@ -212,8 +195,8 @@ def parcel_in(client_uuid, *, estate, actor, unit, fields: dict):
     if unit is None or unit.estate_id != estate.id:
         raise DeskError(_l("Give the recipient's unit."), status=422, field="unit_code")
     with db.atomic():
-        parcel, created = create_in_estate(Parcel, client_uuid, estate.id, unit=unit, logged_by=actor.id,
-                                           arrived_at=clock.now(), created_at=clock.now(), **fields)
+        parcel, created = create_once(Parcel, client_uuid, estate=estate.id, unit=unit, logged_by=actor.id,
+                                      arrived_at=clock.now(), created_at=clock.now(), **fields)
         if created:
             ctx = {"patch_butler": cases.patch_butler_of(unit), "clocks": estate.setting("clocks", {}),
                    "title": " ".join(p for p in (unit.code, parcel.carrier, parcel.tracking_tail) if p)}

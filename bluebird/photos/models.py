@@ -14,6 +14,7 @@ def _token():
 
 
 class Attachment(ReplaySafe):
+    replay_scope = ("estate", "by")
     estate = ForeignKeyField(Estate, on_delete="CASCADE")
     subject = CharField(max_length=40)  # "case:7", "round_item:3", "permit:2": as Duty and Event
     token = CharField(max_length=32, unique=True, default=_token)  # the unguessable URL part

@@ -8,7 +8,8 @@ viewer's login and estate, using `path_for` (send_file) or `open` (streaming).
 An S3-compatible backend can follow with the same four methods: `new_key` unchanged,
 `put` as PutObject with ContentType (it is atomic by nature), `open` as the GetObject
 body stream, and `path_for` returning None so the route streams `open` instead.
-Objects are never deleted here: deletion is a soft delete in the database.
+Objects are never deleted here: deletion is a soft delete in the database. Only the
+sweeper (photos/sweep.py) removes files, and only those no row names, past a grace period.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-_KEY = re.compile(r"\d{4}/\d{2}/\d{2}/[0-9a-f]{32}\.[a-z0-9]{1,5}")
+KEY_PATTERN = _KEY = re.compile(r"\d{4}/\d{2}/\d{2}/[0-9a-f]{32}\.[a-z0-9]{1,5}")
 _EXT = re.compile(r"[a-z0-9]{1,5}")
 
 

@@ -21,6 +21,7 @@ class PermitStatus:
 
 
 class Permit(ReplaySafe):
+    replay_scope = ("estate", "created_by")
     estate = ForeignKeyField(Estate, on_delete="CASCADE")
     unit = ForeignKeyField(Unit, on_delete="CASCADE")
     applicant = CharField(max_length=50)
@@ -64,6 +65,7 @@ class Permit(ReplaySafe):
 
 
 class WorkerPass(ReplaySafe):
+    replay_scope = ("permit",)  # a permit is one estate's
     permit = ForeignKeyField(Permit, backref="passes", on_delete="CASCADE")
     name = CharField(max_length=50)
     id_tail = CharField(max_length=8)  # only the last digits of the ID card are kept

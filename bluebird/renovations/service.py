@@ -23,10 +23,11 @@ def apply(client_uuid, *, estate_id, unit, actor, fields) -> Permit:
     """Register a renovation application for a unit."""
     if fields["ends_on"] < fields["starts_on"]:
         raise PermitError(_l("The end date is before the start date."), status=422)
-    permit, created = create_once(Permit, client_uuid, estate=estate_id, unit=unit, created_by=actor.id,
-                                  status=PermitStatus.APPLIED, **fields)
-    if created:
-        record(estate_id, permit.subject, actor.id, "applied")
+    with db.atomic():
+        permit, created = create_once(Permit, client_uuid, estate=estate_id, unit=unit, created_by=actor.id,
+                                      status=PermitStatus.APPLIED, **fields)
+        if created:
+            record(estate_id, permit.subject, actor.id, "applied")
     return permit
 
 
@@ -56,10 +57,11 @@ def add_pass(client_uuid, permit: Permit, *, name, id_number, phone, valid_until
         raise PermitError(_l("Enter the ID card number."), status=422)
     if valid_until > permit.ends_on:
         raise PermitError(_l("A pass cannot outlast the permit."), status=422)
-    worker, created = create_once(WorkerPass, client_uuid, permit=permit, name=name.strip(), id_tail=digits[-4:],
-                                  phone=phone or "", valid_until=valid_until)
-    if created:
-        record(permit.estate_id, permit.subject, actor.id, "pass", name=worker.name)
+    with db.atomic():
+        worker, created = create_once(WorkerPass, client_uuid, permit=permit, name=name.strip(),
+                                      id_tail=digits[-4:], phone=phone or "", valid_until=valid_until)
+        if created:
+            record(permit.estate_id, permit.subject, actor.id, "pass", name=worker.name)
     return worker
 
 

@@ -1,0 +1,60 @@
+"""Exports: text a person typed never comes out of a spreadsheet as a live formula."""
+import io
+import uuid
+from datetime import datetime
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from bluebird import clock, exports
+from tests import factories
+
+T0 = datetime(2026, 11, 23, 1, 0)  # Monday 09:00 in Shanghai
+NASTY = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\t=1+1"]
+
+
+@pytest.fixture
+def desk(estate, butler, receptionist):
+    building = factories.make_building(estate, "3", patch=butler.patch)
+    clock.set_now(T0)
+    return {"unit": factories.make_unit(building, "1502")}
+
+
+def test_formula_like_names_in_the_desk_log_export_stay_text(reception_client, desk, receptionist):
+    for name in NASTY:
+        factories.make_visitor(receptionist, name=name, purpose=name)
+    factories.make_call(receptionist, caller="=1+2", matter="-cmd|' /C calc'!A0")
+    factories.make_visitor(receptionist, name="王五")
+    export = reception_client.get("/desk/log.xlsx?day=2026-11-23")
+    assert export.status_code == 200
+    book = load_workbook(io.BytesIO(export.data))
+    visitors = book["来访登记"]
+    cells = {row[2].value: row[2] for row in visitors.iter_rows(min_row=3)}
+    assert set(cells) == set(NASTY) | {"王五"}
+    for name in NASTY:
+        cell = cells[name]
+        assert cell.data_type == "s" and cell.value == name and cell.quotePrefix, name
+    assert not cells["王五"].quotePrefix  # ordinary text is left as it is
+    calls = book["电话记录"]
+    assert calls["B3"].data_type == "s" and calls["B3"].value == "=1+2" and calls["B3"].quotePrefix
+    assert calls["E3"].data_type == "s" and calls["E3"].quotePrefix
+    for sheet in book.worksheets:  # nothing anywhere in the workbook is a formula
+        assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_safe_cell_and_write_rows_escape_every_formula_lead():
+    sheet = Workbook().active
+    exports.write_rows(sheet, [NASTY + ["\r=1+1", "plain", 3, None]])
+    row = list(sheet.iter_rows())[0]
+    assert [c.data_type for c in row[:6]] == ["s"] * 6 and all(c.quotePrefix for c in row[:6])
+    assert row[6].value == "plain" and not row[6].quotePrefix
+    assert row[7].value == 3 and row[7].data_type == "n"
+
+
+def test_the_workbook_helper_builds_headed_sheets():
+    body = exports.workbook([{"title": "来访登记", "heading": "=title", "columns": ["姓名"],
+                              "rows": [["=x"], [str(uuid.uuid4())]], "widths": (20,)}])
+    sheet = load_workbook(io.BytesIO(body))["来访登记"]
+    assert sheet["A1"].value == "=title" and sheet["A1"].data_type == "s"
+    assert sheet["A2"].value == "姓名" and sheet["A3"].value == "=x" and sheet["A3"].data_type == "s"
+    assert sheet.freeze_panes == "A3" and sheet.column_dimensions["A"].width == 20
