@@ -136,7 +136,7 @@ def load_activity(estate_code: str = "bluebird") -> dict:
     now = clock.now()
     for name, price in (("疏通下水道", "50"), ("更换水龙头", "80"), ("更换灯泡", "20"), ("开锁", "100")):
         PriceItem.create(estate=estate, name=name, price=price)
-    patches = list(Patch.in_estate(estate.id))
+    patches = list(Patch.ordered(estate.id))
     for position, (name, patch) in enumerate([("北门", 0), ("1号楼大堂", 0), ("地库入口", 1), ("中心花园", 1),
                                               ("垃圾站", 2), ("南门", 2)], start=1):
         Checkpoint.create(estate=estate, name=name, patch=patches[patch], position=position)

@@ -20,7 +20,7 @@ def admins_only():
 
 def _form(**kwargs) -> StaffForm:
     form = StaffForm(**kwargs)
-    form.fill_choices(Estate.select().order_by(Estate.name), Patch.in_estate(estate_id()))
+    form.fill_choices(Estate.select().order_by(Estate.name), Patch.ordered(estate_id()))
     return form
 
 
