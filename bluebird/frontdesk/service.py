@@ -14,6 +14,7 @@ from bluebird.cases.kinds import CaseKind
 from bluebird.db import create_once, db, parse_uuid
 from bluebird.duties.models import close_all_duties, close_duties
 from bluebird.duties.rules import spawn
+from bluebird.estate import coverage
 from bluebird.frontdesk import clocks
 from bluebird.frontdesk.models import CallKind, Parcel, PhoneCall, StaffMessage, Visitor
 from bluebird.timeline.models import record
@@ -206,6 +207,9 @@ def visitor_out(visitor, actor, out_at=None):
 
 
 # Parcels (邮件包裹收发) -------------------------------------------------------------------------
+
+coverage.register_patch_duties("parcel", coverage.patch_through_unit(Parcel), clocks.TELL_PARCEL)
+
 
 def parcel_in(client_uuid, *, estate, actor, unit, fields: dict):
     """Log a parcel's arrival; the unit's patch butler is to tell the resident."""

@@ -13,6 +13,7 @@ from bluebird.auth import roles
 from bluebird.auth.models import User
 from bluebird.duties.models import create_duty
 from bluebird.duties.rules import register_kind
+from bluebird.estate import coverage
 from bluebird.estate.models import Building, Estate, Unit, UnitKind, UnitStatus
 
 DAILY_PATROL = "daily_patrol"
@@ -78,16 +79,19 @@ def generate_for(estate, now: datetime) -> int:
     return made
 
 
+coverage.register_patch_duties("unit", coverage.patch_through_unit(Unit), VACANT_PATROL)
+
+
 def _vacant_week(estate, monday, tz) -> int:
     friday = monday + timedelta(days=4)
-    butler_of_patch = {u.patch_id: u.id for u in User.with_role(estate.id, roles.BUTLER)}
+    butler_of_patch = coverage.butlers_by_patch(estate.id)
     units = (Unit.select(Unit, Building).join(Building)
              .where((Unit.estate == estate.id) & (Unit.kind == UnitKind.HOME)
                     & Unit.status.in_([UnitStatus.VACANT, UnitStatus.NOT_HANDED_OVER])))
     made = 0
     for unit in units:
-        butler = butler_of_patch.get(unit.building.patch_id)
-        create_duty(estate.id, VACANT_PATROL, f"unit:{unit.id}", _at(friday, 18, 0, tz), assignee=butler,
-                    role=None if butler else roles.BUTLER, title=unit.code, points=2, once_per_day=True)
+        assignee, role = coverage.covering(butler_of_patch.get(unit.building.patch_id))
+        create_duty(estate.id, VACANT_PATROL, f"unit:{unit.id}", _at(friday, 18, 0, tz), assignee=assignee,
+                    role=role, title=unit.code, points=2, once_per_day=True)
         made += 1
     return made
