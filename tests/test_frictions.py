@@ -209,3 +209,18 @@ def test_a_case_in_no_patch_is_called_back_by_whoever_registered_it(app, estate,
     case = Case.get()
     callback = Duty.get((Duty.subject == case.subject) & (Duty.kind == case_clocks.CALLBACK_24H))
     assert callback.assignee_id == receptionist.id
+
+
+# ---------------------------------------------------------------- 3. search by room number
+
+
+def test_a_room_number_without_its_building_finds_every_such_room(estate, butler_client, butler):
+    for name in ("1", "2", "10"):
+        b = factories.make_building(estate, name, patch=butler.patch)
+        factories.make_unit(b, "1502")
+        factories.make_unit(b, "1501")
+    page = _text(butler_client.get("/estate/search?q=1502"))
+    found = re.findall(r'<span class="big">([^<]+)</span>', page)
+    assert found == ["1-1502", "2-1502", "10-1502"]
+    assert re.findall(r'<span class="big">([^<]+)</span>', _text(butler_client.get("/estate/search?q=2-15"))) == [
+        "2-1501", "2-1502"]

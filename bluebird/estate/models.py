@@ -207,12 +207,17 @@ class Unit(ReplaySafe):
 
     @classmethod
     def search(cls, estate_id, text, limit=10):
-        """Units whose code starts with `text` ("3-15" finds 3-1501…3-1599)."""
+        """Units whose code starts with `text` ("3-15" finds 3-1501…3-1599); a room number
+        without the building ("1502") finds that room in every building, in building order."""
         text = text.replace("号楼", "-").replace("栋", "-").replace(" ", "")
+        wanted = cls.code.startswith(text)
+        if "-" not in text and len(text) >= 3:
+            wanted |= cls.number.startswith(text)
         return (
             cls.select(cls.id, cls.code, cls.status, cls.kind)
-            .where((cls.estate == estate_id) & (cls.code.startswith(text)))
-            .order_by(cls.code)
+            .join(Building)
+            .where((cls.estate == estate_id) & wanted)
+            .order_by(Case(None, [(cls.number == text, 0)], 1), Building.sort_key, cls.code)
             .limit(limit)
         )
 
