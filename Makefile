@@ -41,7 +41,7 @@ run: install
 	$(FLASK) demo-data --if-empty
 	@echo ""
 	@echo "Bluebird is starting at http://$(HOST):$(PORT)/login"
-	@echo "Demo logins (password: bluebird): admin manager butler1 butler2 butler3 reception inspector tech1 tech2"
+	@echo "Demo logins (password: bluebird): admin manager butler1 butler2 butler3 reception reception2 inspector tech1 tech2"
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(VENV)/bin/huey_consumer bluebird.tasks.huey --workers 4 --logfile instance/queue.log --quiet & \

@@ -16,6 +16,7 @@ DEMO_USERS = [
     ("butler2", "王管家", roles.BUTLER, 1),
     ("butler3", "陈管家", roles.BUTLER, 2),
     ("reception", "刘前台", roles.RECEPTION, None),
+    ("reception2", "何前台", roles.RECEPTION, None),  # the next shift: a hand-over needs two
     ("inspector", "赵品质", roles.INSPECTOR, None),
     ("tech1", "孙师傅", roles.TECHNICIAN, None),
     ("tech2", "吴师傅", roles.TECHNICIAN, None),

@@ -224,3 +224,33 @@ def test_a_room_number_without_its_building_finds_every_such_room(estate, butler
     assert found == ["1-1502", "2-1502", "10-1502"]
     assert re.findall(r'<span class="big">([^<]+)</span>', _text(butler_client.get("/estate/search?q=2-15"))) == [
         "2-1501", "2-1502"]
+
+
+# ---------------------------------------------------------------- 4. the demo office's two shifts
+
+
+def test_the_demo_office_hands_a_shift_over_to_the_second_receptionist(app):
+    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
+    outgoing, incoming = Client(app), Client(app)
+    assert outgoing.login("reception", "bluebird").status_code == 303
+    assert incoming.login("reception2", "bluebird").status_code == 303
+    assert outgoing.post("/desk/handover", {"client_uuid": _uuid(), "note": "对讲机正常"}).status_code == 303
+    handover = Handover.get()
+    assert "确认接班" not in _text(outgoing.get("/agenda"))
+    assert desk_clocks.ACCEPT_HANDOVER not in _agenda_kinds(User.get(User.username == "reception"))
+    assert "确认接班" in _text(incoming.get("/agenda"))
+    assert incoming.post(f"/desk/handovers/{handover.id}/accept", {"note": "已清点"}).status_code == 303
+    assert Handover.get_by_id(handover.id).incoming.username == "reception2"
+    readme, makefile = (ROOT / "README.md").read_text(), (ROOT / "Makefile").read_text()
+    assert "`reception2`" in readme and "reception reception2" in makefile
+
+
+def test_the_hand_over_reminder_goes_to_the_incoming_shift_only(estate, receptionist, reception_client):
+    from bluebird.notify.reminders import remind
+
+    relief = factories.make_user(estate, role="reception", username="relief")
+    clock.set_now(T0)
+    assert reception_client.post("/desk/handover", {"client_uuid": _uuid(), "note": ""}).status_code == 303
+    remind(T0 + timedelta(minutes=5))
+    told = {n.user_id for n in Notification.select()}
+    assert told == {relief.id}

@@ -92,7 +92,7 @@ def _recipients(duties):
         if d.assignee_id:
             yield d, [people[d.assignee_id]] if d.assignee_id in people else []
         else:
-            yield d, by_role.get((d.estate_id, d.role), [])
+            yield d, [u for u in by_role.get((d.estate_id, d.role), []) if u.id != d.excluded_id]
 
 
 def _zones(estate_ids) -> dict[int, Estate]:
