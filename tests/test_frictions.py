@@ -254,3 +254,31 @@ def test_the_hand_over_reminder_goes_to_the_incoming_shift_only(estate, receptio
     remind(T0 + timedelta(minutes=5))
     told = {n.user_id for n in Notification.select()}
     assert told == {relief.id}
+
+
+# ---------------------------------------------------------------- 5. a complaint's promised date
+
+
+def _call(client, **extra):
+    data = {"client_uuid": _uuid(), "at": LOCAL_T0, "unit_code": "1-1502", "contact_name": "张伟",
+            "contact_phone": "13912345678", "matter": "楼上装修噪音太大", "then": ""}
+    data.update(extra)
+    return client.post("/desk/calls/new", data)
+
+
+def test_a_complaint_from_the_phone_log_needs_the_date_promised_to_the_owner(two_patches, reception_client):
+    refused = _call(reception_client, then="complaint")
+    assert refused.status_code == 422
+    assert "请填写向业主承诺的解决日期" in _text(refused)
+    assert PhoneCall.select().count() == 0 and Case.select().count() == 0  # nothing half-saved
+
+    assert _call(reception_client).status_code == 303  # logged first, passed on later
+    call = PhoneCall.get()
+    later = reception_client.post(f"/desk/calls/{call.id}/pass", {"then": "complaint", "target": "other"})
+    assert later.status_code == 422 and "请填写向业主承诺的解决日期" in _text(later)
+    past = reception_client.post(f"/desk/calls/{call.id}/pass", {"then": "complaint", "promised_on": "2026-11-01"})
+    assert past.status_code == 422 and Case.select().count() == 0
+    promised = (T0.date() + timedelta(days=5)).isoformat()
+    ok = reception_client.post(f"/desk/calls/{call.id}/pass", {"then": "complaint", "promised_on": promised})
+    assert ok.status_code == 303
+    assert Case.get().promised_on.isoformat() == promised

@@ -127,9 +127,12 @@ def _case_from(call, actor, kind, *, trade, target, promised_on):
         fields.update(scope="household" if unit else "public", trade=trade or "other", work_type="basic",
                       category=trade or "other", minor=True)
     elif kind == CaseKind.COMPLAINT:
-        today = clocks.local_day(clock.now(), call.estate.timezone)
-        fields.update(target=target or "other", category=target or "other", cause="",
-                      promised_on=promised_on or today + timedelta(days=3))
+        # The date is what the receptionist told the owner: never one nobody promised.
+        if promised_on is None:
+            raise DeskError(_l("Set the date promised to the owner."), status=422, field="promised_on")
+        if promised_on < clocks.local_day(clock.now(), call.estate.timezone):
+            raise DeskError(_l("The promised date cannot be in the past."), status=422, field="promised_on")
+        fields.update(target=target or "other", category=target or "other", cause="", promised_on=promised_on)
     try:
         case, created = cases.register(derived_uuid(call, "case"), estate=call.estate, registrar=actor,
                                        fields=fields)
