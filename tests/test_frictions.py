@@ -282,3 +282,87 @@ def test_a_complaint_from_the_phone_log_needs_the_date_promised_to_the_owner(two
     ok = reception_client.post(f"/desk/calls/{call.id}/pass", {"then": "complaint", "promised_on": promised})
     assert ok.status_code == 303
     assert Case.get().promised_on.isoformat() == promised
+
+
+# ---------------------------------------------------------------- 6. languages
+
+
+def test_english_chosen_on_the_login_page_sticks_after_signing_in(app, client, butler):
+    client.post("/language/en", {})
+    assert 'lang="en"' in _text(client.get("/login"))
+    assert client.login("butler").status_code == 303
+    assert User.get_by_id(butler.id).locale == "en"
+    assert 'lang="en"' in _text(client.get("/me"))
+    # A later login without choosing keeps the saved language.
+    again = Client(app)
+    assert again.login("butler").status_code == 303
+    assert 'lang="en"' in _text(again.get("/me"))
+
+
+def test_quality_sections_are_named_in_english_for_an_english_reader(app, estate):
+    from bluebird.rounds import engine
+    from bluebird.rounds.models import Round
+
+    clock.set_now(T0)
+    inspector = factories.make_user(estate, role="inspector", username="qc", locale="en")
+    client = _client(app, inspector)
+    started = client.post("/rounds/start", {"kind": "quality", "client_uuid": _uuid(), "place": "全小区"})
+    assert started.status_code == 303
+    round_ = Round.get()
+    for item in engine.items_of(round_):
+        client.post(f"/rounds/{round_.id}/items/{item.id}", {"result": "ok", "client_uuid": _uuid()})
+    assert client.post(f"/rounds/{round_.id}/finish", {}).status_code == 303
+    for url in ("/rounds/quality", f"/rounds/{round_.id}"):
+        page = _text(client.get(url))
+        assert "Maintenance (30)" in page and "维修（30分）" not in page, url
+    assert ("维修（30分）", 30, 30) in engine.section_scores(Round.get_by_id(round_.id), "zh_CN")
+
+
+def test_a_notification_title_is_shown_in_the_readers_language(app, estate, butler, butler_client):
+    from bluebird.notify import service
+    from bluebird.notify.reminders import remind
+
+    clock.set_now(T0)
+    for n in range(3):
+        factories.make_duty(butler, kind=case_clocks.CALLBACK_24H, subject=f"case:{900 + n}",
+                            due_in=timedelta(minutes=10))
+    with app.app_context():  # as in the queue: translations, no request
+        remind(T0)
+    note = Notification.get()
+    assert note.title == "3 项待办到期提醒"  # made while the butler read Chinese
+    old = service.notify(butler, "旧的提醒", now=T0)  # a row from before: no message key
+    assert "3 项待办到期提醒" in _text(butler_client.get("/notifications/"))
+    butler_client.post("/me/language", {"locale": "en"})
+    inbox = _text(butler_client.get("/notifications/"))
+    assert "Duties due: 3" in inbox and "3 项待办到期提醒" not in inbox
+    assert "旧的提醒" in inbox
+    # A push is rendered for the recipient's language when it is sent.
+    sub = service.subscribe(User.get_by_id(butler.id), "https://fcm.googleapis.com/fcm/send/x",
+                            "B" + "A" * 86, "A" * 22)
+    payload = json.loads(service._payload(User.get_by_id(butler.id), [Notification.get_by_id(note.id)]))
+    assert payload["title"] == "Duties due: 3"
+    many = json.loads(service._payload(User.get_by_id(butler.id), [Notification.get_by_id(note.id), old]))
+    assert "Duties due: 3" in many["body"] and "旧的提醒" in many["body"]
+    assert sub.user_id == butler.id
+
+
+def test_an_escalation_title_follows_the_reader_too(app, estate, butler, manager, manager_client):
+    from bluebird.duties.models import escalate_overdue
+    from bluebird.notify.reminders import escalation_notices
+
+    clock.set_now(T0)
+    duty = factories.make_duty(butler, kind=case_clocks.CALLBACK_24H, due_in=timedelta(hours=-3))
+    with app.app_context():
+        escalation_notices(escalate_overdue(T0), T0)
+    assert "超时：24小时回访" in _text(manager_client.get("/notifications/"))
+    manager_client.post("/me/language", {"locale": "en"})
+    assert "Overdue: 24-hour call-back" in _text(manager_client.get("/notifications/"))
+    assert duty.id
+
+
+def test_the_admin_is_told_a_staff_member_was_created(estate, admin_client):
+    response = admin_client.post("/admin/staff/new", {
+        "client_uuid": _uuid(), "username": "zhang3", "name": "张三", "phone": "", "role": "technician",
+        "estate": str(estate.id), "patch": "0", "password": "long-password-1"}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "已创建员工 张三（zhang3）" in _text(response)
