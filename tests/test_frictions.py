@@ -366,3 +366,59 @@ def test_the_admin_is_told_a_staff_member_was_created(estate, admin_client):
         "estate": str(estate.id), "patch": "0", "password": "long-password-1"}, follow_redirects=True)
     assert response.status_code == 200
     assert "已创建员工 张三（zhang3）" in _text(response)
+
+
+# ---------------------------------------------------------------- 7. make run stops cleanly
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purpose (its parent has not reaped it yet).
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_the_run_script_stops_the_web_server_and_the_consumer_on_a_signal(signum):
+    tmp = tempfile.mkdtemp(prefix="bluebird-run-")
+    port = _free_port()
+    env = dict(os.environ, BLUEBIRD_INSTANCE_PATH=tmp, BLUEBIRD_DATABASE_URL=f"sqlite:///{tmp}/bb.db",
+               BLUEBIRD_QUEUE_URL="", PYTHONUNBUFFERED="1")
+    env.pop("BLUEBIRD_TEST_DATABASE_URL", None)
+    with open(Path(tmp) / "out.log", "w") as log:
+        proc = subprocess.Popen([sys.executable, "tools/run.py", "--port", str(port), "--grace", "5"], cwd=ROOT,
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 40
+        up = False
+        while time.monotonic() < deadline and not up:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=1):
+                    up = True
+            except OSError:
+                time.sleep(0.2)
+        assert up, Path(tmp, "out.log").read_text()
+        pids = [int(p) for p in re.search(r"consumer pid (\d+), web pid (\d+)",
+                                          Path(tmp, "out.log").read_text()).groups()]
+        proc.send_signal(signum)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    output = Path(tmp, "out.log").read_text()
+    assert not any(_alive(pid) for pid in pids), output
+    assert "Segmentation fault" not in output and "Traceback" not in output and "Error" not in output, output
+    assert "run: stopped" in output
+    recipe = (ROOT / "Makefile").read_text()
+    assert "tools/run.py" in recipe and "kill 0" not in recipe
