@@ -422,3 +422,18 @@ def test_the_run_script_stops_the_web_server_and_the_consumer_on_a_signal(signum
     assert "run: stopped" in output
     recipe = (ROOT / "Makefile").read_text()
     assert "tools/run.py" in recipe and "kill 0" not in recipe
+
+
+# ---------------------------------------------------------------- 8. the project's own docs
+
+
+def test_the_readme_and_docs_link_only_to_files_the_repository_has():
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    assert {p.name for p in docs} >= {"README.md", "architecture.md", "domain.md"}
+    for path in docs:
+        text = path.read_text()
+        assert "../shared" not in text and "shared/DESIGN" not in text and "shared/DOMAIN" not in text, path
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+            assert (path.parent / target).exists(), f"{path.name} links {target}"
+    readme = (ROOT / "README.md").read_text()
+    assert "docs/architecture.md" in readme and "docs/domain.md" in readme
