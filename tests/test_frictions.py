@@ -172,6 +172,30 @@ def test_a_butler_moved_onto_a_patch_takes_its_waiting_duties_and_later_ones_are
     assert Duty.get((Duty.subject == case.subject) & (Duty.kind == case_clocks.CALLBACK_24H)).assignee_id == mover.id
 
 
+def _edit_staff(admin_client, user, patch, active=True):
+    data = {"username": user.username, "name": user.name, "phone": "", "role": "butler",
+            "estate": str(user.estate_id), "patch": str(patch.id)}
+    if active:
+        data["active"] = "y"
+    assert admin_client.post(f"/admin/staff/{user.id}", data).status_code == 303
+
+
+def test_a_butler_moved_to_another_patch_leaves_his_old_patchs_call_backs_behind(
+        app, estate, two_patches, admin_client, reception_client, manager):
+    old_hand = factories.make_user(estate, role="butler", username="oldhand", patch=two_patches["one"])
+    _repair(reception_client)
+    case = Case.get()
+    callback = Duty.get((Duty.subject == case.subject) & (Duty.kind == case_clocks.CALLBACK_24H))
+    assert callback.assignee_id == old_hand.id
+    _edit_staff(admin_client, old_hand, two_patches["two"])  # now the new butler of 二区
+    assert case_clocks.CALLBACK_24H not in _agenda_kinds(old_hand)
+    assert case_clocks.CALLBACK_24H in _agenda_kinds(manager)
+    successor = _new_staff(admin_client, estate, "successor", two_patches["one"])
+    assert Duty.get_by_id(callback.id).assignee_id == successor.id
+    _edit_staff(admin_client, User.get_by_id(successor.id), two_patches["one"], active=False)  # he leaves
+    assert Duty.get_by_id(callback.id).role == "manager" and Duty.get_by_id(callback.id).assignee_id is None
+
+
 def test_no_duty_of_a_patch_without_butler_lands_on_every_butler(
         app, estate, two_patches, reception_client, receptionist, manager):
     from bluebird.frontdesk.models import Parcel

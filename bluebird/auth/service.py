@@ -78,7 +78,7 @@ def create_staff(client_uuid, *, estate_id, username, name, role, password, phon
             patch=patch_id or None,
             password_hash=hash_password(password),
         )
-        coverage.hand_over(user)  # a new butler of a patch takes the duties waiting for it
+        coverage.hand_over(user)  # a butler given a patch takes the duties waiting for it
         return user, created
     except IntegrityError as exc:
         raise DuplicateUsername(username) from exc

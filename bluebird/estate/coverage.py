@@ -5,7 +5,8 @@ vacant-unit patrol) goes to that patch's butler by name. It is never put on the 
 "butler": the agenda shows a role-wide duty to every butler of the estate, so the new
 butler of 二区 would get the call-back of a 一区 repair. A patch without a butler is the
 supervisor's to cover (role manager); when a butler is given the patch, the duties still
-waiting for the patch pass to him (hand_over).
+waiting for the patch pass to him, and a butler moved off a patch (or leaving) leaves its
+duties to whoever covers it now (hand_over).
 """
 from collections.abc import Callable
 
@@ -65,21 +66,39 @@ def covering(butler_id) -> tuple[int | None, str | None]:
     return (butler_id, None) if butler_id else (None, UNCOVERED)
 
 
+def _patch_of_duty(duty) -> int | None:
+    prefix, _, rest = duty.subject.partition(":")
+    patch_of = _PATCH_OF.get(prefix)
+    return patch_of(int(rest)) if patch_of and rest.isdigit() else None
+
+
 def hand_over(user) -> int:
-    """Give a butler the open duties waiting for his patch (made while nobody covered it)."""
+    """Settle a butler's patch duties after his account changed; return how many moved.
+
+    Given a patch, he takes the open duties waiting for it (made while nobody covered it).
+    Moved off a patch, or no longer an active butler, his open duties about other patches
+    go to their patch's butler, else to the supervisor.
+    """
     from bluebird.duties.models import Duty
 
-    if user.role != roles.BUTLER or not user.active or not user.patch_id or not _KINDS:
+    if not _KINDS:
         return 0
+    kinds = sorted(_KINDS)
+    moved = 0
+    covers = user.patch_id if user.role == roles.BUTLER and user.active else None
+    for duty in (Duty.select(Duty.id, Duty.subject)
+                 .where((Duty.assignee == user.id) & Duty.done_at.is_null() & Duty.kind.in_(kinds))):
+        patch = _patch_of_duty(duty)
+        if patch is not None and patch != covers:
+            assignee, role = covering(butler_of(patch))
+            moved += Duty.update(assignee=assignee, role=role).where(
+                (Duty.id == duty.id) & Duty.done_at.is_null()).execute()
+    if covers is None:
+        return moved
     waiting = (Duty.select(Duty.id, Duty.subject)
                .where((Duty.estate == user.estate_id) & Duty.done_at.is_null() & Duty.assignee.is_null()
-                      & Duty.role.in_([UNCOVERED, roles.BUTLER]) & Duty.kind.in_(sorted(_KINDS))))
-    mine = []
-    for duty in waiting:
-        prefix, _, rest = duty.subject.partition(":")
-        patch_of = _PATCH_OF.get(prefix)
-        if patch_of and rest.isdigit() and patch_of(int(rest)) == user.patch_id:
-            mine.append(duty.id)
-    if not mine:
-        return 0
-    return Duty.update(assignee=user.id, role=None).where(Duty.id.in_(mine) & Duty.done_at.is_null()).execute()
+                      & Duty.role.in_([UNCOVERED, roles.BUTLER]) & Duty.kind.in_(kinds)))
+    mine = [duty.id for duty in waiting if _patch_of_duty(duty) == covers]
+    if mine:
+        moved += Duty.update(assignee=user.id, role=None).where(Duty.id.in_(mine) & Duty.done_at.is_null()).execute()
+    return moved
