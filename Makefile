@@ -35,17 +35,15 @@ chromium:
 	fi
 
 # The web server and the one task consumer (periodic tick every minute) run side by
-# side; Ctrl-C stops both.
+# side under tools/run.py; Ctrl-C or TERM stops both cleanly.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo-data --if-empty
 	@echo ""
 	@echo "Bluebird is starting at http://$(HOST):$(PORT)/login"
-	@echo "Demo logins (password: bluebird): admin manager butler1 butler2 butler3 reception inspector tech1 tech2"
+	@echo "Demo logins (password: bluebird): admin manager butler1 butler2 butler3 reception reception2 inspector tech1 tech2"
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(VENV)/bin/huey_consumer bluebird.tasks.huey --workers 4 --logfile instance/queue.log --quiet & \
-	  $(FLASK) run --host $(HOST) --port $(PORT)
+	@exec $(PY) tools/run.py --host $(HOST) --port $(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check bluebird tests bench tools app.py

@@ -16,6 +16,7 @@ DEMO_USERS = [
     ("butler2", "王管家", roles.BUTLER, 1),
     ("butler3", "陈管家", roles.BUTLER, 2),
     ("reception", "刘前台", roles.RECEPTION, None),
+    ("reception2", "何前台", roles.RECEPTION, None),  # the next shift: a hand-over needs two
     ("inspector", "赵品质", roles.INSPECTOR, None),
     ("tech1", "孙师傅", roles.TECHNICIAN, None),
     ("tech2", "吴师傅", roles.TECHNICIAN, None),
@@ -137,7 +138,7 @@ def load_activity(estate_code: str = "bluebird") -> dict:
     now = clock.now()
     for name, price in (("疏通下水道", "50"), ("更换水龙头", "80"), ("更换灯泡", "20"), ("开锁", "100")):
         PriceItem.create(estate=estate, name=name, price=price)
-    patches = list(Patch.in_estate(estate.id))
+    patches = list(Patch.ordered(estate.id))
     for position, (name, patch) in enumerate([("北门", 0), ("1号楼大堂", 0), ("地库入口", 1), ("中心花园", 1),
                                               ("垃圾站", 2), ("南门", 2)], start=1):
         Checkpoint.create(estate=estate, name=name, patch=patches[patch], position=position)

@@ -15,7 +15,8 @@ def test_demo_data_builds_the_office_described_in_the_readme(app):
     statuses = {u.status for u in Unit.select(Unit.status).distinct()}
     assert statuses == set(UnitStatus.ALL)
     usernames = {u.username for u in User.select()}
-    assert usernames == {"admin", "manager", "butler1", "butler2", "butler3", "reception", "inspector", "tech1", "tech2"}
+    assert usernames == {"admin", "manager", "butler1", "butler2", "butler3", "reception", "reception2", "inspector",
+                         "tech1", "tech2"}
     assert all(u.patch_id for u in User.select().where(User.role == "butler"))
     # A lived-in morning: cases at every step, today's round duties, renovations under way.
     from bluebird.cases.models import Case

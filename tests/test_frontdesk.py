@@ -58,7 +58,8 @@ def test_the_desk_has_the_everyday_buttons_the_greeting_and_a_live_feed(receptio
 
 
 def test_a_call_becomes_a_complaint_case_in_one_tap(reception_client, manager_client, desk, receptionist, butler):
-    response = _call(reception_client, then="complaint", target="construction")
+    promised = (T0.date() + timedelta(days=2)).isoformat()
+    response = _call(reception_client, then="complaint", target="construction", promised_on=promised)
     assert response.status_code == 303
     call = PhoneCall.get()
     assert response.headers["Location"].endswith(f"/desk/calls/{call.id}")
@@ -68,7 +69,7 @@ def test_a_call_becomes_a_complaint_case_in_one_tap(reception_client, manager_cl
         "complaint", "phone", desk["unit"].id, "张伟", "13912345678")
     assert case.description == "楼上装修噪音太大，中午也不停" and case.target == "construction"
     assert case.registrar_id == receptionist.id
-    assert case.promised_on == T0.date() + timedelta(days=3)  # the default promise, told to the owner
+    assert case.promised_on == T0.date() + timedelta(days=2)  # the date the owner was told
     # The complaint's clocks run as for any complaint: resolution and the 3-day call-back.
     kinds = {d.kind for d in Duty.select().where(Duty.subject == case.subject)}
     assert kinds == {"complaint_resolve", "complaint_callback"}

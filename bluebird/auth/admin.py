@@ -1,5 +1,5 @@
 """Staff administration (admin only): create, edit, deactivate, reset password."""
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -20,7 +20,7 @@ def admins_only():
 
 def _form(**kwargs) -> StaffForm:
     form = StaffForm(**kwargs)
-    form.fill_choices(Estate.select().order_by(Estate.name), Patch.in_estate(estate_id()))
+    form.fill_choices(Estate.select().order_by(Estate.name), Patch.ordered(estate_id()))
     return form
 
 
@@ -57,6 +57,7 @@ def new():
                     phone=form.phone.data,
                     patch_id=_patch_id(form),
                 )
+                flash(_("Staff member %(name)s (%(username)s) created.", name=form.name.data, username=form.username.data), "ok")
                 return redirect(url_for("staff.index"), code=303)
             except service.DuplicateUsername:
                 form.username.errors.append(_("This username is taken."))

@@ -7,6 +7,7 @@ from bluebird import clock
 from bluebird.auth.models import User
 from bluebird.auth.passwords import hash_password, needs_rehash, verify_password
 from bluebird.db import create_once, db
+from bluebird.estate import coverage
 
 # A real hash to check against when the username is unknown, so both cases take the
 # same time and nobody can probe which usernames exist.
@@ -66,7 +67,7 @@ def reset_password(user: User) -> str:
 def create_staff(client_uuid, *, estate_id, username, name, role, password, phone="", patch_id=None):
     """Create a staff account; a replayed client_uuid returns the first one."""
     try:
-        return create_once(
+        user, created = create_once(
             User,
             client_uuid,
             estate=estate_id,
@@ -77,6 +78,8 @@ def create_staff(client_uuid, *, estate_id, username, name, role, password, phon
             patch=patch_id or None,
             password_hash=hash_password(password),
         )
+        coverage.hand_over(user)  # a butler given a patch takes the duties waiting for it
+        return user, created
     except IntegrityError as exc:
         raise DuplicateUsername(username) from exc
 
@@ -98,6 +101,7 @@ def update_staff(user: User, *, username, name, role, phone, estate_id, patch_id
     try:
         with db.atomic():
             user.save()
+            coverage.hand_over(user)
     except IntegrityError as exc:
         raise DuplicateUsername(username) from exc
     return user

@@ -36,6 +36,8 @@ def login():
     if form.validate_on_submit():
         user = service.authenticate(form.username.data, form.password.data)
         if user is not None:
+            if session.get("locale") in LOCALES:  # the language picked on this page sticks
+                service.set_locale(user, session.pop("locale"))
             login_user(user, remember=True)
             session.permanent = True
             return redirect(safe_next(form.next.data) or url_for("shell.home"), code=303)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 
 from bluebird.duties.rules import rule
+from bluebird.estate import coverage
 
 REPAIR_REGISTERED = "repair.registered"
 REPAIR_DONE = "repair.done"
@@ -49,7 +50,11 @@ def _technician(ctx):
 
 
 def _patch_butler(ctx):
-    return (ctx["patch_butler"], None) if ctx.get("patch_butler") else (None, "butler")
+    # Never the role "butler" (every butler would see it): a patch nobody covers is the
+    # supervisor's until a butler is given it; a case in no patch, its registrar's.
+    if ctx.get("patch_butler") or ctx.get("patch"):
+        return coverage.covering(ctx.get("patch_butler"))
+    return ctx["registrar"], None
 
 
 def _complaint_caller(ctx):

@@ -13,6 +13,7 @@ from bluebird.cases.models import Call, Case, PriceItem
 from bluebird.db import create_once, db, replayed
 from bluebird.duties.models import Duty, close_all_duties, close_duties, reassign_duties
 from bluebird.duties.rules import spawn
+from bluebird.estate import coverage
 from bluebird.estate.models import Building, Resident, Unit
 from bluebird.photos import service as photo_store
 from bluebird.timeline.models import record
@@ -33,15 +34,15 @@ class CaseError(Exception):
 
 def patch_butler_of(unit: Unit | None):
     """The butler who looks after a unit's building, if any."""
-    if unit is None or unit.building.patch_id is None:
-        return None
-    butler = (
-        User.select(User.id)
-        .where((User.patch == unit.building.patch_id) & (User.role == roles.BUTLER) & User.active)
-        .order_by(User.id)
-        .first()
-    )
-    return butler.id if butler else None
+    return coverage.butler_of(unit.building.patch_id) if unit is not None else None
+
+
+def _patch_of_case(case_id):
+    case = Case.select(Case.building).where(Case.id == case_id).first()
+    return case.building.patch_id if case is not None and case.building_id else None
+
+
+coverage.register_patch_duties("case", _patch_of_case, clocks.CALLBACK_24H, clocks.SATISFACTION)
 
 
 def routed_head(estate, target: str):
@@ -55,10 +56,12 @@ def routed_head(estate, target: str):
 
 def _context(case: Case, **extra) -> dict:
     estate = case.estate
+    patch = case.building.patch_id if case.building_id else None
     ctx = {
         "registrar": case.registrar_id,
         "assignee": case.assignee_id,
-        "patch_butler": patch_butler_of(case.unit) if case.unit_id else None,
+        "patch": patch,
+        "patch_butler": coverage.butler_of(patch),
         "emergency": case.emergency,
         "minor": case.minor,
         "warranty": case.warranty,

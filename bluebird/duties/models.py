@@ -30,6 +30,7 @@ class Duty(BaseModel):
     title = CharField(max_length=200, default="")  # shown next to the kind's label
     assignee = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="duties")
     role = CharField(max_length=16, null=True)  # anyone with this role, when no assignee
+    excluded = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")  # …except this person
     due_at = DateTimeField()
     due_date = DateField()  # the day it is due: recurring duties are unique per day
     done_at = DateTimeField(null=True)
@@ -69,7 +70,8 @@ class Duty(BaseModel):
         (after ANALYZE, at a million duties) scan every open duty of the estate instead.
         """
         branches = [cls.assignee == user.id,
-                    cls.assignee.is_null() & (cls.role == user.role) & (cls.estate == user.estate_id)]
+                    cls.assignee.is_null() & (cls.role == user.role) & (cls.estate == user.estate_id)
+                    & (cls.excluded.is_null() | (cls.excluded != user.id))]
         if user.supervises:
             branches.append(cls.escalated_at.is_null(False) & (cls.estate == user.estate_id))
         wanted = None

@@ -21,7 +21,7 @@ def admins_only():
 
 def _building_form(**kwargs):
     form = BuildingForm(**kwargs)
-    form.patch.choices = choices([(0, "—")] + [(p.id, p.name) for p in Patch.in_estate(estate_id())])
+    form.patch.choices = choices([(0, "—")] + [(p.id, p.name) for p in Patch.ordered(estate_id())])
     return form
 
 
@@ -53,7 +53,7 @@ def index():
         status=status,
         form=form,
         buildings=Building.in_estate(estate_id()),
-        patches=Patch.in_estate(estate_id()),
+        patches=Patch.ordered(estate_id()),
     )
 
 

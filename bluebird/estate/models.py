@@ -1,5 +1,6 @@
 """Estates, patches, buildings, units and residents, and the queries over them."""
 import json
+import re
 
 from flask_babel import lazy_gettext as _l
 from peewee import (
@@ -85,11 +86,48 @@ class Estate(BaseModel):
         self.save(only=[Estate.settings])
 
 
+_NUMERALS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+             "九": 9}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+UNNUMBERED = 100000  # a patch whose name carries no number sorts after the numbered ones
+
+
+def _chinese_number(text: str) -> int | None:
+    """一=1, 十二=12, 二十=20, 一百零五=105; None when `text` is not a Chinese numeral."""
+    if not text or any(c not in _NUMERALS and c not in _UNITS for c in text):
+        return None
+    total, digit = 0, None
+    for c in text:
+        if c in _NUMERALS:
+            digit = _NUMERALS[c]
+        else:
+            total += (1 if digit is None else digit) * _UNITS[c]
+            digit = None
+    return total + (digit or 0)
+
+
+def patch_position(name: str) -> int:
+    """Where a patch goes in a list, as people count: 一区 二区 … 十二区, 3区 before 10区,
+    A区 B区; a name without a number goes last (then by name)."""
+    name = (name or "").strip()
+    digits = re.search(r"\d+", name)
+    if digits:
+        return int(digits.group())
+    chinese = re.search(r"[零〇一二两三四五六七八九十百千]+", name)
+    if chinese and _chinese_number(chinese.group()) is not None:
+        return _chinese_number(chinese.group())
+    letter = re.match(r"[A-Za-z]", name)
+    if letter:
+        return ord(letter.group().upper()) - ord("A") + 1
+    return UNNUMBERED
+
+
 class Patch(BaseModel):
     """A butler's area of responsibility (片区/责任区): a set of buildings."""
 
     estate = ForeignKeyField(Estate, backref="patches", on_delete="CASCADE")
     name = CharField(max_length=50)
+    position = IntegerField(null=True)  # the order people count them in; from the name by default
 
     class Meta:
         indexes = ((("estate", "name"), True),)
@@ -97,10 +135,16 @@ class Patch(BaseModel):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        if self.position is None:
+            self.position = patch_position(self.name)
+        return super().save(*args, **kwargs)
+
     @classmethod
-    def in_estate(cls, estate_id):
-        """Patches of an estate, by name."""
-        return cls.select().where(cls.estate == estate_id).order_by(cls.name)
+    def ordered(cls, estate_id):
+        """Patches of an estate as people count them (一区 二区 三区 … 十二区): every list
+        and dropdown of patches uses this order."""
+        return cls.select().where(cls.estate == estate_id).order_by(cls.position, cls.name, cls.id)
 
 
 class Building(ReplaySafe):
@@ -163,12 +207,17 @@ class Unit(ReplaySafe):
 
     @classmethod
     def search(cls, estate_id, text, limit=10):
-        """Units whose code starts with `text` ("3-15" finds 3-1501…3-1599)."""
+        """Units whose code starts with `text` ("3-15" finds 3-1501…3-1599); a room number
+        without the building ("1502") finds that room in every building, in building order."""
         text = text.replace("号楼", "-").replace("栋", "-").replace(" ", "")
+        wanted = cls.code.startswith(text)
+        if "-" not in text and len(text) >= 3:
+            wanted |= cls.number.startswith(text)
         return (
             cls.select(cls.id, cls.code, cls.status, cls.kind)
-            .where((cls.estate == estate_id) & (cls.code.startswith(text)))
-            .order_by(cls.code)
+            .join(Building)
+            .where((cls.estate == estate_id) & wanted)
+            .order_by(Case(None, [(cls.number == text, 0)], 1), Building.sort_key, cls.code)
             .limit(limit)
         )
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 
 from bluebird.duties.rules import register_kind, rule
+from bluebird.estate import coverage
 
 MESSAGE_LEFT = "desk.message"
 PARCEL_ARRIVED = "desk.parcel"
@@ -85,7 +86,7 @@ def _recipient(ctx):
 
 
 def _patch_butler(ctx):
-    return (ctx["patch_butler"], None) if ctx.get("patch_butler") else (None, "butler")
+    return coverage.covering(ctx.get("patch_butler"))  # not every butler: the supervisor
 
 
 def _borrower(ctx):

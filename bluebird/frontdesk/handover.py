@@ -11,7 +11,7 @@ from bluebird.auth.models import User
 from bluebird.cases.kinds import CaseStatus
 from bluebird.cases.models import Case
 from bluebird.db import create_once, db, replayed
-from bluebird.duties.models import close_duties
+from bluebird.duties.models import Duty, close_duties
 from bluebird.duties.rules import spawn
 from bluebird.estate.models import Unit
 from bluebird.frontdesk import clocks
@@ -93,8 +93,10 @@ def open_handover(client_uuid, *, estate, actor, note: str):
                 Handover, client_uuid, estate=estate.id, outgoing=actor.id, opened_at=now, note=(note or "").strip()[:2000],
                 items=json.dumps(open_items(estate.id), ensure_ascii=False))
             if created:
-                spawn(clocks.HANDOVER_OPENED, estate.id, handover.subject, now,
-                      {"clocks": estate.setting("clocks", {}), "title": actor.name})
+                made = spawn(clocks.HANDOVER_OPENED, estate.id, handover.subject, now,
+                             {"clocks": estate.setting("clocks", {}), "title": actor.name})
+                # The incoming shift accepts: the desk's other receptionists, not the one leaving.
+                Duty.update(excluded=actor.id).where(Duty.id.in_([d.id for d in made])).execute()
                 record(estate.id, handover.subject, actor.id, "opened", items=handover.count)
     except IntegrityError as exc:  # another hand-over was opened a moment ago
         raise DeskError(_l("Another hand-over is already waiting: accept it first."), status=409) from exc

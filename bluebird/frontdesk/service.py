@@ -14,6 +14,7 @@ from bluebird.cases.kinds import CaseKind
 from bluebird.db import create_once, db
 from bluebird.duties.models import close_all_duties, close_duties
 from bluebird.duties.rules import spawn
+from bluebird.estate import coverage
 from bluebird.frontdesk import clocks
 from bluebird.frontdesk.models import CallKind, Parcel, PhoneCall, StaffMessage, Visitor
 from bluebird.timeline.models import record
@@ -109,9 +110,12 @@ def _case_from(call, actor, kind, *, trade, target, promised_on):
         fields.update(scope="household" if unit else "public", trade=trade or "other", work_type="basic",
                       category=trade or "other", minor=True)
     elif kind == CaseKind.COMPLAINT:
-        today = clocks.local_day(clock.now(), call.estate.timezone)
-        fields.update(target=target or "other", category=target or "other", cause="",
-                      promised_on=promised_on or today + timedelta(days=3))
+        # The date is what the receptionist told the owner: never one nobody promised.
+        if promised_on is None:
+            raise DeskError(_l("Set the date promised to the owner."), status=422, field="promised_on")
+        if promised_on < clocks.local_day(clock.now(), call.estate.timezone):
+            raise DeskError(_l("The promised date cannot be in the past."), status=422, field="promised_on")
+        fields.update(target=target or "other", category=target or "other", cause="", promised_on=promised_on)
     try:
         case, created = cases.register(derived_uuid(call, "case"), estate=call.estate, registrar=actor,
                                        fields=fields)
@@ -189,6 +193,9 @@ def visitor_out(visitor, actor, out_at=None):
 
 
 # Parcels (邮件包裹收发) -------------------------------------------------------------------------
+
+coverage.register_patch_duties("parcel", coverage.patch_through_unit(Parcel), clocks.TELL_PARCEL)
+
 
 def parcel_in(client_uuid, *, estate, actor, unit, fields: dict):
     """Log a parcel's arrival; the unit's patch butler is to tell the resident."""

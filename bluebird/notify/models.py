@@ -19,7 +19,8 @@ class Notification(BaseModel):
 
     user = ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
     kind = CharField(max_length=16, default="info")  # reminder | escalation | info
-    title = CharField(max_length=200)
+    title = CharField(max_length=200)  # as first made; `shown_title` renders it for the reader
+    message = TextField(null=True)  # JSON {"key", "params"} of the title (notify.messages)
     body = TextField(default="")
     url = CharField(max_length=300, null=True)  # the exact item a tap opens
     urgent = BooleanField(default=False)
@@ -32,6 +33,13 @@ class Notification(BaseModel):
 
     class Meta:
         indexes = ((("user", "created_at"), False),)
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the current locale (old rows: the stored text)."""
+        from bluebird.notify.messages import render_title
+
+        return render_title(self.message, self.title)
 
     @classmethod
     def inbox(cls, user_id):

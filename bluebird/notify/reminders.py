@@ -15,7 +15,7 @@ from bluebird.auth.models import User
 from bluebird.db import db
 from bluebird.duties.models import Duty, claim_reminders
 from bluebird.estate.models import Estate
-from bluebird.notify import service, wecom
+from bluebird.notify import messages, service, wecom
 from bluebird.notify.models import Notification
 
 DEFAULT_LEAD = timedelta(minutes=30)
@@ -92,7 +92,7 @@ def _recipients(duties):
         if d.assignee_id:
             yield d, [people[d.assignee_id]] if d.assignee_id in people else []
         else:
-            yield d, by_role.get((d.estate_id, d.role), [])
+            yield d, [u for u in by_role.get((d.estate_id, d.role), []) if u.id != d.excluded_id]
 
 
 def _zones(estate_ids) -> dict[int, Estate]:
@@ -144,14 +144,15 @@ def _remind_one(user, duties, now, tz) -> Notification:
     with force_locale(user.locale):
         if len(duties) == 1:
             duty = duties[0]
-            title = str(duty.label)
+            title, message = str(duty.label), messages.message("duty_due", kind=duty.kind)
             body = _lines(duties, now, tz)
             url = _url(duty)
         else:
             title = gettext("Duties due: %(num)d", num=len(duties))
+            message = messages.message("duties_due", num=len(duties))
             body = _lines(duties, now, tz)
             url = _url_agenda()
-    return service.notify(user, title, body, url, urgent=urgent, kind="reminder", now=now, tz=tz)
+    return service.notify(user, title, body, url, urgent=urgent, kind="reminder", now=now, tz=tz, message=message)
 
 
 def _url_agenda() -> str:
@@ -192,14 +193,17 @@ def _escalate_one(user, items, now, tz) -> Notification:
         if len(items) == 1:
             duty, who = items[0]
             title = gettext("Overdue: %(duty)s", duty=duty.label)
+            message = messages.message("overdue", kind=duty.kind)
             url = _url(duty)
         else:
             title = gettext("Overdue duties: %(num)d", num=len(items))
+            message = messages.message("overdue_many", num=len(items))
             url = _url_agenda()
         lines = [_line(d, now, tz, who) for d, who in items[:MAX_LINES]]
         if len(items) > MAX_LINES:
             lines.append(gettext("…and %(num)d more", num=len(items) - MAX_LINES))
-    return service.notify(user, title, "\n".join(lines), url, urgent=urgent, kind="escalation", now=now, tz=tz)
+    return service.notify(user, title, "\n".join(lines), url, urgent=urgent, kind="escalation", now=now, tz=tz,
+                          message=message)
 
 
 def _wecom_text(estate, items, now, escalated) -> str:

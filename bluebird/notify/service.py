@@ -124,12 +124,16 @@ def set_quiet_hours(user, start: int, end: int) -> None:
 # ---------------------------------------------------------------- inbox
 
 
-def notify(user, title, body="", url=None, urgent=False, kind="info", now=None, tz=None) -> Notification:
-    """Put a notice in the user's inbox; push follows now, or after quiet hours unless urgent."""
+def notify(user, title, body="", url=None, urgent=False, kind="info", now=None, tz=None,
+           message=None) -> Notification:
+    """Put a notice in the user's inbox; push follows now, or after quiet hours unless urgent.
+
+    message: the title as a key (notify.messages.message), shown in the reader's language.
+    """
     now = now or clock.now()
     tz = tz or Estate.get_by_id(user.estate_id).timezone
     return Notification.create(user=user.id, kind=kind, title=str(title)[:200], body=str(body)[:2000],
-                               url=url, urgent=urgent, created_at=now,
+                               message=message, url=url, urgent=urgent, created_at=now,
                                send_after=send_time(user, now, tz, urgent))
 
 
@@ -193,12 +197,14 @@ def _payload(user, notes) -> str:
     """The JSON a device gets for some notifications of one user, well under 4 KB."""
     if len(notes) == 1:
         note = notes[0]
-        data = {"title": note.title, "body": note.body, "url": f"/notifications/{note.id}",
+        with force_locale(user.locale):
+            title = note.shown_title
+        data = {"title": title, "body": note.body, "url": f"/notifications/{note.id}",
                 "item": note.url or INBOX_URL, "tag": f"n{note.id}", "urgent": note.urgent, "count": 1}
     else:
         with force_locale(user.locale):
             title = gettext("New notifications: %(num)d", num=len(notes))
-        lines = [n.title for n in notes[:8]] + (["…"] if len(notes) > 8 else [])
+            lines = [n.shown_title for n in notes[:8]] + (["…"] if len(notes) > 8 else [])
         data = {"title": title, "body": "\n".join(lines), "url": INBOX_URL, "item": INBOX_URL, "tag": "inbox",
                 "urgent": any(n.urgent for n in notes), "count": len(notes)}
     text = json.dumps(data, ensure_ascii=False)

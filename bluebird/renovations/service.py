@@ -3,9 +3,9 @@ from flask_babel import lazy_gettext as _l
 
 from bluebird import clock
 from bluebird.auth import roles
-from bluebird.auth.models import User
 from bluebird.db import create_once, db
 from bluebird.duties.models import create_duty
+from bluebird.estate import coverage
 from bluebird.estate.models import UnitStatus
 from bluebird.estate.service import change_unit_status
 from bluebird.renovations.models import Permit, PermitStatus, WorkerPass
@@ -72,14 +72,17 @@ def notice(permit: Permit, actor, kind: str, text: str):
     record(permit.estate_id, permit.subject, actor.id, "notice", notice=kind, text=text.strip()[:1000])
 
 
+coverage.register_patch_duties("permit", coverage.patch_through_unit(Permit), "renovation_check")
+
+
 def daily_checks(estate, day, due_at) -> int:
-    """One site-check duty per active permit for the patch butler (or any butler)."""
-    butler_of_patch = {u.patch_id: u.id for u in User.with_role(estate.id, roles.BUTLER)}
+    """One site-check duty per active permit for the patch butler (else the supervisor)."""
+    butler_of_patch = coverage.butlers_by_patch(estate.id)
     made = 0
     for permit in Permit.active_on(estate.id, day).where(Permit.ends_on >= day):
-        butler = butler_of_patch.get(permit.unit.building.patch_id)
-        create_duty(estate.id, "renovation_check", permit.subject, due_at, assignee=butler,
-                    role=None if butler else roles.BUTLER, title=permit.unit.code, points=2, once_per_day=True)
+        assignee, role = coverage.covering(butler_of_patch.get(permit.unit.building.patch_id))
+        create_duty(estate.id, "renovation_check", permit.subject, due_at, assignee=assignee,
+                    role=role, title=permit.unit.code, points=2, once_per_day=True)
         made += 1
     return made
 

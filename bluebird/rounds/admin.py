@@ -30,7 +30,7 @@ def index():
     return render("rounds_admin/index.html", templates=Template.latest_per_family(estate_id()),
                   checkpoints=list(Checkpoint.select().where(Checkpoint.estate == estate_id())
                                    .order_by(Checkpoint.position, Checkpoint.name)),
-                  patches=list(Patch.in_estate(estate_id())), labels=kinds.LABELS)
+                  patches=list(Patch.ordered(estate_id())), labels=kinds.LABELS)
 
 
 def _rows_from(form):

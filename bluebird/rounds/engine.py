@@ -1,4 +1,6 @@
 """Start a round, record each item, finish it: the one engine behind every kind of walk."""
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from bluebird import clock
@@ -145,12 +147,14 @@ def close(round_: Round, actor, note="", keys_note="") -> Round:
     return round_
 
 
-def section_scores(round_: Round) -> list[tuple[str, int, int]]:
-    """(section, points kept, points possible) for a scored round."""
+def section_scores(round_: Round, locale=None) -> list[tuple[str, int, int]]:
+    """(section, points kept, points possible) for a scored round, the section named in
+    `locale` (default: the reader's)."""
+    locale = str(locale or (get_locale() if has_request_context() else None) or "zh_CN")
     results = results_by_item(round_)
     sections: dict[str, list[int]] = {}
     for item in round_.template.items.order_by(TemplateItem.position):
-        kept_possible = sections.setdefault(item.section, [0, 0])
+        kept_possible = sections.setdefault(item.shown(locale)[0], [0, 0])
         r = results.get(item.id)
         lost = r.deduction if r is not None and r.result == "fail" else 0
         kept_possible[0] += item.points - lost

@@ -14,6 +14,7 @@ from bluebird.auth import roles
 from bluebird.auth.models import User
 from bluebird.duties.models import Duty, create_duty
 from bluebird.duties.rules import register_kind
+from bluebird.estate import coverage
 from bluebird.estate.models import Building, Estate, Unit, UnitStatus
 
 DAILY_PATROL = "daily_patrol"
@@ -82,10 +83,13 @@ def generate_for(estate, now: datetime) -> int:
     return made
 
 
+coverage.register_patch_duties("unit", coverage.patch_through_unit(Unit), VACANT_PATROL)
+
+
 def _vacant_week(estate, day, tz) -> int:
     """Make the missing vacant-unit patrols of the week of `day`; return how many were made."""
     due = _at(day + timedelta(days=4 - day.weekday()), 18, 0, tz)
-    butler_of_patch = {u.patch_id: u.id for u in User.with_role(estate.id, roles.BUTLER)}
+    butler_of_patch = coverage.butlers_by_patch(estate.id)
     units = (Unit.select(Unit, Building).join(Building)
              .where((Unit.estate == estate.id) & Unit.status.in_([UnitStatus.VACANT, UnitStatus.NOT_HANDED_OVER]))
              .order_by(Unit.id))
@@ -95,8 +99,8 @@ def _vacant_week(estate, day, tz) -> int:
     for unit in units:
         if f"unit:{unit.id}" in have:
             continue
-        butler = butler_of_patch.get(unit.building.patch_id)
-        create_duty(estate.id, VACANT_PATROL, f"unit:{unit.id}", due, assignee=butler,
-                    role=None if butler else roles.BUTLER, title=unit.code, points=2, once_per_day=True)
+        assignee, role = coverage.covering(butler_of_patch.get(unit.building.patch_id))
+        create_duty(estate.id, VACANT_PATROL, f"unit:{unit.id}", due, assignee=assignee,
+                    role=role, title=unit.code, points=2, once_per_day=True)
         made += 1
     return made
