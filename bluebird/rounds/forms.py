@@ -17,16 +17,19 @@ from bluebird.rounds.kinds import RESULTS
 
 class ItemForm(FlaskForm):
     client_uuid = HiddenField()
+    item_id = HiddenField()  # the item this answer is for: a late tap never answers the next one
     result = SelectField(_l("Result"), choices=choices(RESULTS))
-    note = TextAreaField(_l("What is wrong"), validators=[Optional(), Length(max=500)])
+    # Ids of their own: the round page carries this form and the finish form together.
+    note = TextAreaField(_l("What is wrong"), id="item-note", validators=[Optional(), Length(max=500)])
     deduction = IntegerField(_l("Points deducted"), validators=[Optional(), NumberRange(min=0, max=100)])
     photos = MultipleFileField(_l("Photos"))
 
 
 class FinishForm(FlaskForm):
-    note = TextAreaField(_l("Summary note"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Summary note"), id="finish-note", validators=[Optional(), Length(max=2000)])
     keys_note = StringField(_l("Keys handed over"), validators=[Optional(), Length(max=200)])
     signature_data = HiddenField()
+    unstamped_ok = HiddenField()  # "finish anyway" after the unstamped-checkpoint warning
 
 
 class StartForm(FlaskForm):
