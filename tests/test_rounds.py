@@ -233,6 +233,9 @@ def test_a_replayed_change_is_one_change(butler_client, place):
     assert Attachment.select().where(Attachment.subject == ItemResult.get().subject).count() == 1
     assert Attachment.select().where(Attachment.subject == case.subject).count() == 1
     assert Event.select().where((Event.subject == case.subject) & (Event.verb == "round_item_changed")).count() == 1
+    assert _answer(butler_client, patrol, lights, "ok").status_code == 303  # fixed on the spot after all
+    assert "仍未关闭" in butler_client.get(f"/rounds/{patrol.id}").get_data(as_text=True)
+    assert Case.get_by_id(case.id).is_open  # closing it is the case's own step, with its call-back
 
 
 def test_an_error_keeps_the_form_as_it_was(app, estate, place):
