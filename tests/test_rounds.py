@@ -133,6 +133,7 @@ def test_patrol_with_checkpoints_a_failure_opening_a_repair_and_the_duty_closed(
     summary = butler_client.get(f"/rounds/{patrol.id}").get_data(as_text=True)
     assert case.number in summary and "3号楼楼道灯不亮" in summary and "检查点 1/2" in summary
     assert "检查点 1/2" in butler_client.get("/rounds/").get_data(as_text=True)  # the round record too
+    assert "未打卡: 地库入口" in butler_client.get(f"/rounds/{patrol.id}/timeline").get_data(as_text=True)
     case_page = butler_client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "每日巡查发现：路灯" in case_page  # the case tells where it was found
 
