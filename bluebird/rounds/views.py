@@ -146,10 +146,13 @@ def submit(round_id, item_id):
     """Record one item: OK, fail (with note and photos) or N/A; then on to the next."""
     round_ = get_scoped_or_404(Round, round_id)
     form = ItemForm()
+    try:
+        engine.require_writer(round_, current_user)  # before anything is read from the form
+    except RoundError as exc:
+        return _round_page(round_, status=exc.status, error=exc.message)
     if not form.validate_on_submit():
         return _round_page(round_, status=422, item_form=form, current_id=item_id)
     try:
-        engine.require_writer(round_, current_user)
         if form.item_id.data and form.item_id.data != str(item_id):
             raise RoundError(_l("This answer was for another item. Reload the round and answer again."),
                              status=409)
