@@ -310,6 +310,9 @@ def test_a_replayed_item_submission_saves_once(butler_client, place):
     assert _answer(butler_client, patrol, item, "ok", client_uuid=key).status_code == 303
     assert _answer(butler_client, patrol, item, "fail", client_uuid=key).status_code == 303
     assert ItemResult.select().count() == 1 and ItemResult.get().result == "ok"
+    elsewhere = _start(butler_client, "patrol")  # the same UUID on another round names nothing there
+    reused = _answer(butler_client, elsewhere, engine.items_of(elsewhere)[0], "ok", client_uuid=key)
+    assert reused.status_code == 409 and ItemResult.select().count() == 1
 
 
 def test_move_in_defects_become_warranty_repairs_and_the_re_inspection_closes_them(butler_client, butler, place):

@@ -108,12 +108,14 @@ def results_by_item(round_: Round) -> dict[int, ItemResult]:
     return {r.item_id: r for r in ItemResult.of_round(round_.id)}
 
 
-def replayed(client_uuid) -> ItemResult | None:
-    """The item result an earlier submission with this UUID created or last changed."""
+def replayed(client_uuid, round_id) -> ItemResult | None:
+    """The item result of this round an earlier submission with this UUID created or
+    last changed (scoped: a UUID of another round answers nothing here)."""
     key = parse_uuid(client_uuid)
     if key is None:
         return None
-    return ItemResult.get_or_none((ItemResult.client_uuid == key) | (ItemResult.last_uuid == key))
+    return ItemResult.get_or_none(((ItemResult.client_uuid == key) | (ItemResult.last_uuid == key))
+                                  & (ItemResult.round == round_id))
 
 
 def record_item(round_: Round, *, item_id, result, actor, note="", deduction=None, client_uuid=None, photos=0):
@@ -126,7 +128,7 @@ def record_item(round_: Round, *, item_id, result, actor, note="", deduction=Non
     update) itself, so of two concurrent replays exactly one is fresh.
     """
     key = parse_uuid(client_uuid)
-    earlier = replayed(key)
+    earlier = replayed(key, round_.id)
     if earlier is not None:
         return earlier, False, None
     round_ = Round.get_by_id(round_.id)  # its state now, inside the transaction
@@ -155,12 +157,13 @@ def record_item(round_: Round, *, item_id, result, actor, note="", deduction=Non
             with db.atomic():  # savepoint: a lost race must not abort the caller's transaction
                 return ItemResult.create(client_uuid=key, round=round_, item=item, **fields), True, None
         except IntegrityError:
-            earlier = replayed(key)
+            earlier = replayed(key, round_.id)
             if earlier is not None:
                 return earlier, False, None
             existing = ItemResult.get_or_none((ItemResult.round == round_.id) & (ItemResult.item == item.id))
-            if existing is None:
-                raise
+            if existing is None:  # the UUID names another round's answer: not this form's
+                raise RoundError(_l("This form was already sent for another round. Reload the page."),
+                                 status=409) from None
     return _change(round_, existing, key, fields, photos, actor)
 
 

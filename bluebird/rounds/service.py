@@ -83,7 +83,7 @@ def submit_item(round_: Round, *, item_id, result, actor, note="", deduction=Non
     sweeper removes them.
     """
     key = parse_uuid(client_uuid)
-    earlier = engine.replayed(key)
+    earlier = engine.replayed(key, round_.id)
     if earlier is not None:  # cheap answer to a replay; the claim below is what decides
         return Submitted(earlier)
     unit, place = place_of(round_)
