@@ -177,3 +177,28 @@ def test_a_retry_after_a_failed_photo_save_completes_the_submission(app, server,
     assert row.case_id is not None
     assert Attachment.select().where(Attachment.subject == row.subject).count() == 1
     assert Attachment.select().where(Attachment.subject == Case.get_by_id(row.case_id).subject).count() == 1
+
+
+def test_concurrent_replays_of_a_change_are_one_change(server, butler, patrol):
+    from bluebird.timeline.models import Event
+
+    cookies, token = _login(server, "butler")
+    item = TemplateItem.get((TemplateItem.template == patrol.template) & TemplateItem.text.contains("路灯"))
+    first = _session(cookies).post(f"{server}/rounds/{patrol.id}/items/{item.id}", allow_redirects=False, data={
+        "csrf_token": token, "client_uuid": str(uuid.uuid4()), "result": "fail", "note": "路灯不亮"})
+    assert first.status_code == 303
+    case = Case.get_by_id(ItemResult.get().case_id)
+    key = str(uuid.uuid4())
+
+    def post(_):
+        return _session(cookies).post(
+            f"{server}/rounds/{patrol.id}/items/{item.id}", allow_redirects=False,
+            files=[("photos", ("p.jpg", _jpeg(), "image/jpeg"))],
+            data={"csrf_token": token, "client_uuid": key, "result": "fail", "note": "3号路灯灯罩脱落"}).status_code
+
+    assert _at_once(THREADS, post) == [303] * THREADS
+    row = ItemResult.get()
+    assert row.note == "3号路灯灯罩脱落" and Case.select().count() == 1
+    assert Attachment.select().where(Attachment.subject == row.subject).count() == 1
+    assert Attachment.select().where(Attachment.subject == case.subject).count() == 1
+    assert Event.select().where((Event.subject == case.subject) & (Event.verb == "round_item_changed")).count() == 1
