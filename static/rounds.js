@@ -83,6 +83,7 @@
     if (!root || !root.querySelector) return;
     var card = root.matches && root.matches("[data-round-item]") ? root : root.querySelector("[data-round-item]");
     if (!card || now() - answeredAt() > RECENT_MS) return;
+    if (card.hasAttribute("data-settling")) return;
     card.setAttribute("data-settling", "");
     setDisabled(card, true);
     window.setTimeout(function () {
@@ -92,7 +93,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { settle(document); });
-  document.addEventListener("htmx:load", function (evt) { settle(evt.target); });
+  // htmx:afterSwap comes in the same task as the swap itself (htmx:load only after the
+  // settle delay), so no tap can reach the new buttons before they are held.
+  document.addEventListener("htmx:afterSwap", function (evt) { settle(evt.target); });
+  document.addEventListener("htmx:load", function (evt) { settle(evt.target); }); // photos.js sends this
   // Back from the next page (bfcache): nothing is in flight any more.
   window.addEventListener("pageshow", function (evt) {
     if (evt.persisted) document.querySelectorAll("[data-round-item]").forEach(release);
