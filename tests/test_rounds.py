@@ -2,6 +2,7 @@
 renovation checks and notices, and the 100-point quality inspection with its veto."""
 import base64
 import io
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -9,6 +10,7 @@ import pytest
 from PIL import Image
 
 from bluebird import clock
+from bluebird.auth.models import User
 from bluebird.cases import clocks
 from bluebird.cases.models import Case
 from bluebird.duties.models import Duty
@@ -112,14 +114,26 @@ def test_patrol_with_checkpoints_a_failure_opening_a_repair_and_the_duty_closed(
     result = ItemResult.get(ItemResult.item == lights.id)
     case = Case.get_by_id(result.case_id)
     assert case.kind == "repair" and case.source == "patrol" and "楼道灯" in case.description
+    assert case.place == "北门 · 一区"  # the checkpoint last stamped, not just the patch
     assert Attachment.select().where(Attachment.subject == case.subject).count() == 1
     assert Duty.select().where((Duty.subject == case.subject) & (Duty.kind == clocks.ARRIVE)).exists()
     _answer_all(butler_client, patrol)
-    assert butler_client.post(f"/rounds/{patrol.id}/finish", {"note": ""}).status_code == 303
+    warned = butler_client.post(f"/rounds/{patrol.id}/finish", {"note": "东侧积水"})
+    assert warned.status_code == 409  # one of two checkpoints stamped: asked first
+    text = warned.get_data(as_text=True)
+    assert "地库入口" in text and "仍然完成" in text and "东侧积水" in text
+    assert Round.get_by_id(patrol.id).finished_at is None
+    assert butler_client.post(f"/rounds/{patrol.id}/finish", {"note": "东侧积水", "unstamped_ok": "1"}).status_code == 303
+    done = Round.get_by_id(patrol.id)
+    assert (done.checkpoints_stamped, done.checkpoints_total) == (1, 2)
+    finished = Event.get((Event.subject == done.subject) & (Event.verb == "finished")).data
+    assert finished["checkpoints"] == "1/2" and finished["unstamped"] == ["地库入口"]
     duty = Duty.get(Duty.kind == "daily_patrol")
     assert duty.done_at is not None and duty.done_by_id == butler.id
     summary = butler_client.get(f"/rounds/{patrol.id}").get_data(as_text=True)
-    assert case.number in summary and "3号楼楼道灯不亮" in summary
+    assert case.number in summary and "3号楼楼道灯不亮" in summary and "检查点 1/2" in summary
+    assert "检查点 1/2" in butler_client.get("/rounds/").get_data(as_text=True)  # the round record too
+    assert "未打卡: 地库入口" in butler_client.get(f"/rounds/{patrol.id}/timeline").get_data(as_text=True)
     case_page = butler_client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "每日巡查发现：路灯" in case_page  # the case tells where it was found
 
@@ -134,16 +148,145 @@ def test_a_forged_or_foreign_checkpoint_code_is_refused(butler_client, place, ot
     assert CheckpointVisit.select().count() == 0
 
 
-def test_finishing_needs_every_answer_and_the_required_photos_and_notes(butler_client, place):
+def test_finishing_needs_every_answer_and_the_required_photos_and_notes(butler_client, butler, place):
     patrol = _start(butler_client, "patrol")
     fire_lane = TemplateItem.get((TemplateItem.template == patrol.template) & TemplateItem.text.contains("消防通道"))
-    assert _answer(butler_client, patrol, fire_lane, "fail").status_code == 303  # no note, no photo yet
+    assert _answer(butler_client, patrol, fire_lane, "fail", note="堆放杂物", photos=[_jpeg()]).status_code == 303
+    photo = Attachment.get(Attachment.subject == ItemResult.get().subject)
+    from bluebird.photos.service import soft_delete
+
+    soft_delete(photo, butler)  # the photo was removed afterwards: the failure lacks it again
     refused = butler_client.post(f"/rounds/{patrol.id}/finish", {})
     assert refused.status_code == 422
     text = refused.get_data(as_text=True)
-    assert "需要照片" in text or "需要备注" in text
+    assert "需要照片" in text
     assert "未作答" in text
     assert Round.get_by_id(patrol.id).finished_at is None
+
+
+def test_a_failure_is_refused_until_its_required_note_and_photo_are_there(butler_client, butler, place):
+    patrol = _start(butler_client, "patrol")
+    fire_lane = TemplateItem.get((TemplateItem.template == patrol.template) & TemplateItem.text.contains("消防通道"))
+    assert fire_lane.needs_note and fire_lane.needs_photo and fire_lane.opens_case == "incident"
+    bare = _answer(butler_client, patrol, fire_lane, "fail")
+    assert bare.status_code == 422
+    page = bare.get_data(as_text=True)
+    assert '<details class="fail-box" open' in page
+    assert re.search(r'class="field has-error">\s*<label class="label" for="item-note"', page)
+    assert "这个项目不合格时需要备注" in page
+    no_photo = _answer(butler_client, patrol, fire_lane, "fail", note="消防通道堆放电动车")
+    assert no_photo.status_code == 422
+    assert re.search(r'has-error">\s*<label class="label" for="item-photos"', no_photo.get_data(as_text=True))
+    assert "消防通道堆放电动车" in no_photo.get_data(as_text=True)  # what was typed is still there
+    assert ItemResult.select().count() == 0 and Case.select().count() == 0
+
+    assert _answer(butler_client, patrol, fire_lane, "fail", note="消防通道堆放电动车",
+                   photos=[_jpeg(), _jpeg((200, 30, 30))]).status_code == 303
+    result = ItemResult.get()
+    case = Case.get_by_id(result.case_id)
+    assert case.kind == "incident" and "消防通道堆放电动车" in case.description
+    assert case.place == "一区"  # no checkpoint stamped yet: the patch is all the round knows
+    assert Attachment.select().where(Attachment.subject == case.subject).count() == 2
+
+    # Changing the item afterwards reaches its case: the new note and photo, on its timeline.
+    changed = _answer(butler_client, patrol, fire_lane, "fail", note="已通知车主，车仍未挪走", photos=[_jpeg((0, 90, 0))])
+    assert changed.status_code == 303
+    assert "已更新" in butler_client.get(f"/rounds/{patrol.id}").get_data(as_text=True)
+    assert Case.select().count() == 1 and ItemResult.get().note == "已通知车主，车仍未挪走"
+    assert Attachment.select().where(Attachment.subject == case.subject).count() == 3
+    event = Event.get((Event.subject == case.subject) & (Event.verb == "round_item_changed"))
+    assert event.data["note"] == "已通知车主，车仍未挪走" and event.data["photos"] == 1
+    case_page = butler_client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "已通知车主，车仍未挪走" in case_page
+
+    # Once the case is closed the change stays on the round, and the butler is told why.
+    Case.update(status="closed", closed_at=clock.now()).where(Case.id == case.id).execute()
+    late = _answer(butler_client, patrol, fire_lane, "fail", note="车又停回来了")
+    assert late.status_code == 303
+    assert "已关闭" in butler_client.get(f"/rounds/{patrol.id}").get_data(as_text=True)
+    assert Event.select().where((Event.subject == case.subject) & (Event.verb == "round_item_changed")).count() == 1
+
+
+def test_an_answer_names_its_item_and_the_same_answer_twice_is_one_answer(butler_client, place):
+    patrol = _start(butler_client, "patrol")
+    first, second = engine.items_of(patrol)[:2]
+    wrong = _answer(butler_client, patrol, first, "ok", item_id=str(second.id))
+    assert wrong.status_code == 409 and ItemResult.select().count() == 0
+    assert _answer(butler_client, patrol, first, "ok", item_id=str(first.id)).status_code == 303
+    at = ItemResult.get().at
+    clock.advance(seconds=1)
+    assert _answer(butler_client, patrol, first, "ok", item_id=str(first.id)).status_code == 303  # a new uuid
+    assert ItemResult.select().count() == 1 and ItemResult.get().at == at
+    assert not Event.select().where(Event.verb == "item_changed").exists()
+    page = butler_client.get(f"/rounds/{patrol.id}").get_data(as_text=True)
+    assert f'name="item_id" value="{second.id}"' in page  # the next item's forms name it
+
+
+def test_a_replayed_change_is_one_change(butler_client, place):
+    patrol = _start(butler_client, "patrol")
+    lights = TemplateItem.get((TemplateItem.template == patrol.template) & TemplateItem.text.contains("路灯"))
+    assert _answer(butler_client, patrol, lights, "fail", note="楼道灯不亮").status_code == 303
+    case = Case.get()
+    key = str(uuid.uuid4())
+    for _ in range(2):
+        assert _answer(butler_client, patrol, lights, "fail", note="5楼楼道灯不亮", photos=[_jpeg()],
+                       client_uuid=key).status_code == 303
+    assert Attachment.select().where(Attachment.subject == ItemResult.get().subject).count() == 1
+    assert Attachment.select().where(Attachment.subject == case.subject).count() == 1
+    assert Event.select().where((Event.subject == case.subject) & (Event.verb == "round_item_changed")).count() == 1
+    assert _answer(butler_client, patrol, lights, "ok").status_code == 303  # fixed on the spot after all
+    assert "仍未关闭" in butler_client.get(f"/rounds/{patrol.id}").get_data(as_text=True)
+    assert Case.get_by_id(case.id).is_open  # closing it is the case's own step, with its call-back
+
+
+def test_an_error_keeps_the_form_as_it_was(app, estate, place):
+    factories.make_user(estate, role="inspector", username="qc2")
+    from tests.fixtures.app import Client
+
+    client = Client(app)
+    client.login("qc2")
+    audit = _start(client, "quality", place="全小区")
+    item = engine.items_of(audit)[0]
+    over = _answer(client, audit, item, "fail", note="超时到场", deduction="4", photos=[_jpeg()])
+    assert over.status_code == 422
+    page = over.get_data(as_text=True)
+    assert '<details class="fail-box" open' in page
+    assert re.search(r'has-error">\s*<label class="label" for="deduction"[\s\S]*?0 到 3', page)
+    assert re.search(r'<textarea[^>]*id="item-note"[^>]*>\s*超时到场</textarea>', page)
+    assert re.search(r'<textarea[^>]*id="finish-note"[^>]*>\s*</textarea>', page)  # not copied into 总结备注
+    assert 'class="flash flash-error"' not in page  # so the page script puts the chosen photo back
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
+
+    bad_photo = _answer(client, audit, item, "fail", note="超时到场", deduction="3", photos=[b"not an image"])
+    assert bad_photo.status_code in (415, 422)
+    page = bad_photo.get_data(as_text=True)
+    assert '<details class="fail-box" open' in page
+    assert re.search(r'has-error">\s*<label class="label" for="item-photos"', page)
+    assert re.search(r'<textarea[^>]*id="item-note"[^>]*>\s*超时到场</textarea>', page)
+    assert ItemResult.select().count() == 0
+
+
+def test_only_the_rounds_owner_or_a_supervisor_may_change_it(app, butler_client, manager_client, butler, estate,
+                                                             place):
+    from tests.fixtures.app import Client
+
+    factories.make_user(estate, role="butler", username="butler2", patch=butler.patch)
+    other = Client(app)
+    other.login("butler2")
+    patrol = _start(butler_client, "patrol")
+    item = engine.items_of(patrol)[0]
+    refused = _answer(other, patrol, item, "ok")
+    assert refused.status_code == 403 and "只有本人或主管" in refused.get_data(as_text=True)
+    assert other.post(f"/rounds/{patrol.id}/finish", {}).status_code == 403
+    assert ItemResult.select().count() == 0 and Round.get_by_id(patrol.id).finished_at is None
+    assert 'data-answer' not in other.get(f"/rounds/{patrol.id}").get_data(as_text=True)
+    gate = Checkpoint.create(estate=estate, name="北门", patch=butler.patch)
+    with pytest.raises(engine.RoundError) as stamped:
+        checkpoints.stamp(patrol, gate, User.get(User.username == "butler2"))
+    assert stamped.value.status == 403 and CheckpointVisit.select().count() == 0
+    assert _answer(manager_client, patrol, item, "ok").status_code == 303  # a supervisor may step in
+    assert _answer(butler_client, patrol, engine.items_of(patrol)[1], "ok").status_code == 303
 
 
 def test_an_item_of_a_finished_round_or_a_foreign_template_is_refused(butler_client, place, estate):
@@ -167,6 +310,9 @@ def test_a_replayed_item_submission_saves_once(butler_client, place):
     assert _answer(butler_client, patrol, item, "ok", client_uuid=key).status_code == 303
     assert _answer(butler_client, patrol, item, "fail", client_uuid=key).status_code == 303
     assert ItemResult.select().count() == 1 and ItemResult.get().result == "ok"
+    elsewhere = _start(butler_client, "patrol")  # the same UUID on another round names nothing there
+    reused = _answer(butler_client, elsewhere, engine.items_of(elsewhere)[0], "ok", client_uuid=key)
+    assert reused.status_code == 409 and ItemResult.select().count() == 1
 
 
 def test_move_in_defects_become_warranty_repairs_and_the_re_inspection_closes_them(butler_client, butler, place):
@@ -179,6 +325,8 @@ def test_move_in_defects_become_warranty_repairs_and_the_re_inspection_closes_th
     _answer(butler_client, movein, drain, "fail", note="地漏反味", photos=[_jpeg((30, 30, 30))])
     repairs = list(Case.select().order_by(Case.id))
     assert len(repairs) == 2 and all(c.warranty and c.unit_id == unit.id for c in repairs)
+    assert all(c.source == "inspection" for c in repairs)
+    assert "验房" in butler_client.get(f"/cases/{repairs[0].id}").get_data(as_text=True)
     assert not Duty.select().where(Duty.kind == clocks.ARRIVE).exists()  # the builder's job, not ours
     _answer_all(butler_client, movein)
     no_signature = butler_client.post(f"/rounds/{movein.id}/finish", {"keys_note": "钥匙2把"})
@@ -207,6 +355,9 @@ def test_move_in_defects_become_warranty_repairs_and_the_re_inspection_closes_th
     _answer(butler_client, child, drain, "fail", note="仍反味", photos=[_jpeg()])
     fixed, still = [Case.get_by_id(c.id) for c in repairs]
     assert fixed.status == "closed" and still.status != "closed"
+    assert Case.select().count() == 2  # the defect still there goes on its open case, not a new one
+    assert Event.select().where((Event.subject == still.subject) & (Event.verb == "round_item_changed")).exists()
+    assert Attachment.select().where(Attachment.subject == still.subject).count() == 2
     assert not Duty.select().where((Duty.subject == fixed.subject) & Duty.done_at.is_null()).exists()
 
 
@@ -229,9 +380,9 @@ def test_renovation_permit_checks_violation_notice_and_acceptance(butler_client,
     check = _start(butler_client, "renovation", permit=str(permit.id))
     wall = TemplateItem.get((TemplateItem.template == check.template) & TemplateItem.text.contains("承重墙"))
     no_note = _answer(butler_client, check, wall, "fail", photos=[_jpeg()])
-    assert no_note.status_code == 303  # saved; finishing will insist on the note
+    assert no_note.status_code == 422  # a failure is taken only with its note
     assert butler_client.post(f"/rounds/{check.id}/finish", {}).status_code == 422
-    _answer(butler_client, check, wall, "fail", note="拆除卧室承重墙")
+    _answer(butler_client, check, wall, "fail", note="拆除卧室承重墙", photos=[_jpeg()])
     _answer_all(butler_client, check)
     assert butler_client.post(f"/rounds/{check.id}/finish", {}).status_code == 303
     assert Duty.get_by_id(duty.id).done_at is not None

@@ -39,6 +39,13 @@ def describe(event) -> str:
         from bluebird.rounds.kinds import LABELS
 
         return _("found on %(kind)s: %(item)s", kind=LABELS.get(d.get("kind"), ""), item=d.get("item", ""))
+    if verb == "round_item_changed":
+        from bluebird.rounds.kinds import RESULTS
+
+        text = _("the round item was changed: %(result)s", result=RESULTS.get(d.get("result"), ""))
+        if d.get("note"):
+            text += f" — {d['note']}"
+        return text + (" · " + _("%(n)d photo(s) added", n=d["photos"]) if d.get("photos") else "")
     if verb == "comment":
         return d.get("text", "")
     if verb == "photo_deleted":

@@ -1,10 +1,13 @@
 """QR checkpoints: signed tokens on printed codes; scanning stamps the running patrol."""
 import segno
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
+from peewee import IntegrityError
 
 from bluebird import clock
 from bluebird.db import db
+from bluebird.rounds import engine
 from bluebird.rounds.models import Checkpoint, CheckpointVisit, Round
 
 SALT = "bluebird.checkpoint"
@@ -33,12 +36,18 @@ def resolve(token: str, estate_id) -> Checkpoint | None:
 
 def stamp(round_: Round, checkpoint: Checkpoint, user) -> tuple[CheckpointVisit, bool]:
     """Record that the patrol passed a checkpoint (the first scan counts)."""
-    existing = CheckpointVisit.get_or_none((CheckpointVisit.round == round_.id)
-                                           & (CheckpointVisit.checkpoint == checkpoint.id))
+    engine.require_writer(round_, user)
+    if not round_.is_open:
+        raise engine.RoundError(_l("This round is finished; its results can no longer change."), status=409)
+    visit = CheckpointVisit.round == round_.id, CheckpointVisit.checkpoint == checkpoint.id
+    existing = CheckpointVisit.get_or_none(visit[0] & visit[1])
     if existing is not None:
         return existing, False
-    with db.atomic():
-        return CheckpointVisit.create(round=round_, checkpoint=checkpoint, at=clock.now(), by=user.id), True
+    try:
+        with db.atomic():
+            return CheckpointVisit.create(round=round_, checkpoint=checkpoint, at=clock.now(), by=user.id), True
+    except IntegrityError:  # the same code scanned twice at once: the first scan counts
+        return CheckpointVisit.get(visit[0] & visit[1]), False
 
 
 def qr_data_uri(checkpoint: Checkpoint) -> str:

@@ -17,8 +17,10 @@ from bluebird.rounds.kinds import RESULTS
 
 class ItemForm(FlaskForm):
     client_uuid = HiddenField()
+    item_id = HiddenField()  # the item this answer is for: a late tap never answers the next one
     result = SelectField(_l("Result"), choices=choices(RESULTS))
-    note = TextAreaField(_l("What is wrong"), validators=[Optional(), Length(max=500)])
+    # Ids of their own: the round page carries this form and the finish form together.
+    note = TextAreaField(_l("What is wrong"), id="item-note", validators=[Optional(), Length(max=500)])
     deduction = IntegerField(_l("Points deducted"), validators=[Optional(), NumberRange(min=0, max=100)])
     photos = MultipleFileField(_l("Photos"))
 
@@ -28,7 +30,7 @@ def _resident_id(value) -> int:
 
 
 class FinishForm(FlaskForm):
-    note = TextAreaField(_l("Summary note"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Summary note"), id="finish-note", validators=[Optional(), Length(max=2000)])
     keys_note = StringField(_l("Keys handed over"), validators=[Optional(), Length(max=200)])
     # Move-in: who signs (a resident of the unit, or 0 and a new owner's name and phone).
     owner_id = SelectField(_l("The owner who signs"), coerce=_resident_id, choices=[], validate_choice=False)
@@ -36,6 +38,7 @@ class FinishForm(FlaskForm):
     owner_phone = StringField(_l("New owner's phone"), validators=[
         Optional(), Length(max=20), Regexp(r"^[0-9+\- ]*$", message=_l("Digits only."))])
     signature_data = HiddenField()
+    unstamped_ok = HiddenField()  # "finish anyway" after the unstamped-checkpoint warning
 
 
 class StartForm(FlaskForm):

@@ -7,6 +7,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     TextField,
+    UUIDField,
     fn,
 )
 
@@ -102,6 +103,9 @@ class Round(ReplaySafe):
     owner_phone = CharField(max_length=20, default="")
     owner_id = IntegerField(null=True)
     note = TextField(default="")
+    # A patrol's route coverage, fixed when it finishes (the assessment counts these).
+    checkpoints_total = IntegerField(null=True)
+    checkpoints_stamped = IntegerField(null=True)
 
     class Meta:
         indexes = (
@@ -121,6 +125,13 @@ class Round(ReplaySafe):
     @property
     def is_open(self) -> bool:
         return self.finished_at is None
+
+    @property
+    def coverage(self) -> tuple[int, int] | None:
+        """(stamped, total) checkpoints of a finished patrol that had a route."""
+        if not self.checkpoints_total:
+            return None
+        return self.checkpoints_stamped or 0, self.checkpoints_total
 
     @classmethod
     def recent(cls, estate_id, kind=None, limit=30):
@@ -147,6 +158,9 @@ class ItemResult(ReplaySafe):
     at = DateTimeField(default=clock.now)
     by = ForeignKeyField(User, on_delete="RESTRICT")
     case_id = IntegerField(null=True)  # the case this failure opened (cases package owns it)
+    # The submission that last changed this result (client_uuid is the one that created
+    # it): a replayed change finds itself here and changes nothing.
+    last_uuid = UUIDField(null=True)
 
     class Meta:
         indexes = ((("round", "item"), True),)

@@ -2,6 +2,7 @@
 closed by finishing, the owner's signature and the unit's status after a move-in."""
 import io
 import uuid
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
@@ -9,7 +10,7 @@ from PIL import Image, UnidentifiedImageError
 from bluebird import clock
 from bluebird.cases import service as cases
 from bluebird.cases.models import Case
-from bluebird.db import db
+from bluebird.db import db, parse_uuid
 from bluebird.duties.models import Duty, close_duties
 from bluebird.estate.models import Resident, Unit, UnitStatus
 from bluebird.estate.service import change_unit_status, create_resident
@@ -17,7 +18,7 @@ from bluebird.photos import service as photos
 from bluebird.photos.models import Attachment
 from bluebird.rounds import engine, kinds
 from bluebird.rounds.engine import RoundError
-from bluebird.rounds.models import ItemResult, Round
+from bluebird.rounds.models import Checkpoint, CheckpointVisit, ItemResult, Round
 from bluebird.rounds.schedule import DUTY_OF_KIND
 from bluebird.timeline.models import record
 
@@ -36,49 +37,149 @@ class FieldErrors(RoundError):
 
 
 def unit_of(round_: Round) -> Unit | None:
-    """The unit a round is about, if it is about one."""
-    return Unit.get_or_none(Unit.id == round_.place_id) if round_.place_kind == "unit" else None
+    """The unit a round is about, if it is about one (a renovation check: the permit's)."""
+    if round_.place_kind == "unit":
+        return Unit.get_or_none(Unit.id == round_.place_id)
+    if round_.place_kind == "permit":
+        from bluebird.renovations.models import Permit
+
+        permit = Permit.get_or_none(Permit.id == round_.place_id)
+        return permit.unit if permit is not None else None
+    return None
 
 
-def submit_item(round_: Round, *, item_id, result, actor, note="", deduction=None, client_uuid=None, blobs=()):
-    """Record one item (with its photos); a failure may open a case, a passed re-check closes one."""
-    ready = [photos.prepare(b, estate_name=actor.estate.name, place=round_.place_label, staff=actor.name)
-             for b in blobs]
-    row, fresh = engine.record_item(round_, item_id=item_id, result=result, actor=actor, note=note,
-                                    deduction=deduction, client_uuid=client_uuid)
-    if not fresh:
-        return row
-    for p in ready:
-        photos.save(p, estate_id=round_.estate_id, subject=row.subject, actor_id=actor.id, place=round_.place_label)
-    item = row.item
-    if row.result == "fail" and item.opens_case and row.case_id is None:
-        open_case(round_, row, actor)
-    if round_.kind == kinds.REINSPECT and row.result == "ok":
-        _close_fixed_defect(round_, row, actor)
-    return row
+def place_of(round_: Round) -> tuple[Unit | None, str]:
+    """Where a finding was made, as precisely as the round knows: (unit, place).
 
-
-def open_case(round_: Round, row: ItemResult, actor) -> Case:
-    """Turn a failed item into a case, with the item's photos attached to it too."""
-    item = row.item
+    A unit round names its unit. A patrol names the last checkpoint it stamped (the
+    checklist items are not tied to checkpoints, and the butler scans each one as he
+    reaches it, so what he finds next is found there), with the patch beside it; a
+    patrol that has stamped nothing yet can only name its patch.
+    """
     unit = unit_of(round_)
-    fields = {"kind": item.opens_case, "unit": unit, "place": "" if unit else round_.place_label,
-              "source": "patrol", "description": f"{item.text}{'：' + row.note if row.note else ''}"}
+    if unit is not None:
+        return unit, unit.code
+    if round_.kind == kinds.PATROL:
+        last = (CheckpointVisit.select(CheckpointVisit, Checkpoint).join(Checkpoint)
+                .where(CheckpointVisit.round == round_.id)
+                .order_by(CheckpointVisit.at.desc(), CheckpointVisit.id.desc()).first())
+        if last is not None:
+            return None, f"{last.checkpoint.name} · {round_.place_label}"[:80]
+    return None, round_.place_label
+
+
+class Submitted(NamedTuple):
+    """What one item submission did: its row, whether it opened a case, and what to tell."""
+
+    row: ItemResult
+    opened: bool = False
+    notice: object = None  # a message about the case the change could or could not reach
+
+
+def _derived(key: uuid.UUID | None, part: str) -> uuid.UUID | None:
+    # The rows a submission makes carry UUIDs derived from its own: a replay that got
+    # past the claim would still find them taken.
+    return uuid.uuid5(key, part) if key is not None else None
+
+
+def submit_item(round_: Round, *, item_id, result, actor, note="", deduction=None, client_uuid=None,
+                blobs=()) -> Submitted:
+    """Record one item with its photos and the case it opens or updates, as one unit.
+
+    The item result, its photos' rows and the case (with its copies of the photos) are
+    written in one transaction, so a submission is there completely or not at all, and
+    a retry with the same client_uuid completes it. The photo files are stored before
+    the rows commit; if the transaction rolls back they own no row, and the photo
+    sweeper removes them.
+    """
+    key = parse_uuid(client_uuid)
+    earlier = engine.replayed(key, round_.id)
+    if earlier is not None:  # cheap answer to a replay; the claim below is what decides
+        return Submitted(earlier)
+    unit, place = place_of(round_)
+    ready = [photos.prepare(b, estate_name=actor.estate.name, place=place, staff=actor.name) for b in blobs]
+    with db.atomic():
+        row, fresh, previous = engine.record_item(round_, item_id=item_id, result=result, actor=actor, note=note,
+                                                  deduction=deduction, client_uuid=key, photos=len(ready))
+        if not fresh:
+            return Submitted(row)
+        added = [photos.save(p, estate_id=round_.estate_id, subject=row.subject, actor_id=actor.id, place=place,
+                             client_uuid=_derived(key, f"photo:{n}")) for n, p in enumerate(ready)]
+        item = row.item
+        if row.result == "fail" and item.opens_case and row.case_id is None:
+            linked = _open_defect_of_parent(round_, row, actor, added)
+            if linked is not None:
+                return Submitted(row, notice=linked)
+            open_case(round_, row, actor, unit=unit, place=place, case_uuid=_derived(key, "case"))
+            return Submitted(row, opened=True)
+        notice = _follow_up(round_, row, previous, added, actor) if row.case_id and previous else None
+        if round_.kind == kinds.REINSPECT and row.result == "ok":
+            _close_fixed_defect(round_, row, actor)
+        return Submitted(row, notice=notice)
+
+
+def _copy_photos(atts, case: Case) -> None:
+    for att in atts:
+        Attachment.create(estate=att.estate_id, subject=case.subject, display_key=att.display_key,
+                          thumb_key=att.thumb_key, sha256=att.sha256, thumb_sha256=att.thumb_sha256,
+                          width=att.width, height=att.height, source_format=att.source_format,
+                          place=att.place, captured_at=att.captured_at, received_at=att.received_at, by=att.by_id)
+
+
+def open_case(round_: Round, row: ItemResult, actor, *, unit=None, place=None, case_uuid=None) -> Case:
+    """Turn a failed item into a case: its note, every photo, the precise place.
+
+    Defects found at a move-in or its re-inspection are the builder's (warranty) and
+    come from the inspection (验房); everything else was found on a round (巡查发现).
+    """
+    item = row.item
+    if place is None:
+        unit, place = place_of(round_)
+    inspection = round_.kind in (kinds.MOVEIN, kinds.REINSPECT)
+    fields = {"kind": item.opens_case, "unit": unit, "place": "" if unit else place,
+              "source": "inspection" if inspection else "patrol",
+              "description": f"{item.text}{'：' + row.note if row.note else ''}"}
     if item.opens_case == "repair":
         fields.update(scope="household" if unit else "public", trade="other", work_type="basic", category="other",
-                      minor=True, warranty=round_.kind == kinds.MOVEIN)
+                      minor=True, warranty=inspection)
     with db.atomic():
-        case, _ = cases.register(None, estate=actor.estate, registrar=actor, fields=fields)
+        case, _ = cases.register(case_uuid, estate=actor.estate, registrar=actor, fields=fields)
         ItemResult.update(case_id=case.id).where(ItemResult.id == row.id).execute()
         row.case_id = case.id
-        for att in Attachment.for_subject(row.subject):
-            Attachment.create(estate=att.estate_id, subject=case.subject, display_key=att.display_key,
-                              thumb_key=att.thumb_key, sha256=att.sha256, thumb_sha256=att.thumb_sha256,
-                              width=att.width, height=att.height, source_format=att.source_format,
-                              place=att.place, captured_at=att.captured_at, received_at=att.received_at, by=att.by_id)
+        _copy_photos(Attachment.for_subject(row.subject), case)
         record(case.estate_id, case.subject, actor.id, "from_round", round=round_.id, kind=round_.kind,
                item=item.text)
     return case
+
+
+def _follow_up(round_: Round, row: ItemResult, previous, added, actor):
+    """Carry a change of an item to the case it opened, or say why it cannot."""
+    case = Case.get_or_none(Case.id == row.case_id)
+    if case is None:
+        return None
+    if not case.is_open:
+        return _l("Case %(number)s is already closed, so this change stays on the round. "
+                  "If the problem is back, register a new case.", number=case.number)
+    _copy_photos(added, case)
+    record(case.estate_id, case.subject, actor.id, "round_item_changed", round=round_.id, result=row.result,
+           before=previous[0], note=row.note if row.note != previous[1] else "", photos=len(added))
+    if row.result != "fail":
+        return _l("Case %(number)s stays open: close it on the case page if the problem is gone.",
+                  number=case.number)
+    return _l("Case %(number)s was updated with this change.", number=case.number)
+
+
+def _open_defect_of_parent(round_: Round, row: ItemResult, actor, added):
+    """A defect still there at re-inspection goes on the move-in's open case, not a new one."""
+    if round_.kind != kinds.REINSPECT:
+        return None
+    original = ItemResult.get_or_none((ItemResult.round == round_.parent_id) & (ItemResult.item == row.item_id))
+    case = Case.get_or_none(Case.id == original.case_id) if original and original.case_id else None
+    if case is None or not case.is_open:
+        return None
+    ItemResult.update(case_id=case.id).where(ItemResult.id == row.id).execute()
+    row.case_id = case.id
+    return _follow_up(round_, row, ("fail", original.note), added, actor)
 
 
 def _close_fixed_defect(round_: Round, row: ItemResult, actor):
@@ -173,15 +274,18 @@ def _owner_resident(round_: Round, unit: Unit, name: str, phone: str, actor) -> 
 
 
 def finish(round_: Round, actor, *, note="", keys_note="", signature: bytes | None = None,
-           owner_id=None, owner_name="", owner_phone="") -> Round:
+           owner_id=None, owner_name="", owner_phone="", unstamped_ok=False) -> Round:
     """Finish a round: everything answered, failures documented, kind-specific steps done.
 
     A move-in also needs the keys, the owner (a resident of the unit, picked by
     `owner_id`, or entered by name and phone and then registered) and the owner's
-    signature; it hands the unit over.
+    signature; it hands the unit over. A patrol with checkpoints left unstamped is
+    refused once with the list (409); the butler may then finish anyway, and the round
+    keeps its coverage to show it.
     """
     if not round_.is_open:
         raise RoundError(_l("This round is already finished."), status=409)
+    engine.require_writer(round_, actor)
     results = list(ItemResult.select().where(ItemResult.round == round_.id))
     counts = {}
     grouped = Attachment.for_subjects([r.subject for r in results])
@@ -190,6 +294,10 @@ def finish(round_: Round, actor, *, note="", keys_note="", signature: bytes | No
     gaps = engine.missing(round_, counts)
     if gaps:
         raise RoundError(_l("Some items still need an answer, a note or a photo."), status=422, items=gaps)
+    left = engine.unstamped(round_) if not unstamped_ok else []
+    if left:
+        raise RoundError(_l("%(n)d checkpoints have not been stamped on this patrol.", n=len(left)), status=409,
+                         unstamped=left)
     png = picked = None
     if round_.kind == kinds.MOVEIN:
         png, picked = _check_movein(round_, keys_note, signature, owner_id, owner_name, owner_phone)

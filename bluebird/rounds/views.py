@@ -4,6 +4,7 @@ import binascii
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from bluebird import clock
@@ -18,7 +19,7 @@ from bluebird.renovations.models import Permit
 from bluebird.rounds import checkpoints, engine, kinds, service
 from bluebird.rounds.engine import RoundError
 from bluebird.rounds.forms import FinishForm, ItemForm, StartForm
-from bluebird.rounds.models import Checkpoint, CheckpointVisit, ItemResult, Round, TemplateItem
+from bluebird.rounds.models import CheckpointVisit, ItemResult, Round, TemplateItem
 from bluebird.rounds.schedule import DUTY_OF_KIND
 from bluebird.timeline.models import Event
 from bluebird.web import estate_id, get_scoped_or_404, render
@@ -98,7 +99,7 @@ def _place(kind, form):
 
 
 def _finish_form(round_, form=None):
-    form = form or FinishForm()
+    form = form or FinishForm(formdata=None)
     if round_.kind == kinds.MOVEIN and round_.is_open:
         owners = service.owners_of(round_)
         form.owner_id.choices = [(r.id, f"{r.name} · {r.relation_label} · {r.masked_phone}") for r in owners]
@@ -108,20 +109,26 @@ def _finish_form(round_, form=None):
     return form
 
 
-def _round_page(round_, status=200, item_form=None, finish_form=None, error=None, gaps=()):
+def _round_page(round_, status=200, item_form=None, finish_form=None, error=None, gaps=(), current_id=None,
+                unstamped=()):
     items = engine.items_of(round_)
     results = engine.results_by_item(round_)
-    wanted = request.args.get("item", type=int)
+    wanted = current_id or request.args.get("item", type=int)
     current = next((i for i in items if i.id == wanted), None) or next((i for i in items if i.id not in results), None)
+    if item_form is None:
+        # Never bound to this request: a finish error must not fill the item's note.
+        prior = results.get(current.id) if current else None
+        item_form = (ItemForm(formdata=None, note=prior.note, deduction=prior.deduction)
+                     if prior is not None and prior.result == "fail" else ItemForm(formdata=None))
     photo_map = Attachment.for_subjects([r.subject for r in results.values()])
     visits = list(CheckpointVisit.of_round(round_.id)) if round_.kind == kinds.PATROL else []
-    route = list(Checkpoint.for_patch(round_.estate_id, round_.place_id)) if round_.kind == kinds.PATROL else []
     position = items.index(current) + 1 if current in items else len(items)
     return render(
         "rounds/show.html", status=status, round=round_, items=items, results=results, current=current,
         position=position, answered=len([i for i in items if i.id in results]), photo_map=photo_map,
-        item_form=item_form or ItemForm(), finish_form=_finish_form(round_, finish_form), error=error,
-        gaps={item.id: why for item, why in gaps}, visits=visits, route=route, visited={v.checkpoint_id for v in visits},
+        item_form=item_form, finish_form=_finish_form(round_, finish_form), error=error,
+        gaps={item.id: why for item, why in gaps}, visits=visits, route=engine.route(round_) if round_.is_open else [],
+        visited={v.checkpoint_id for v in visits}, unstamped=unstamped, can_write=engine.may_write(round_, current_user),
         failures=service.failures(round_) if not round_.is_open else [],
         sections=engine.section_scores(round_) if round_.kind in kinds.SCORED and not round_.is_open else [],
         signature=None if round_.is_open else Attachment.for_subject(f"signature:{round_.id}").first(),
@@ -136,24 +143,42 @@ def show(round_id):
     return _round_page(get_scoped_or_404(Round, round_id))
 
 
+def _item_error(round_, form, item_id, message, status, field=None):
+    """Show the refused answer as it was sent: its box open, the message at its field."""
+    target = getattr(form, field, None) if field else None
+    if target is not None:
+        target.errors = [*target.errors, message]
+        return _round_page(round_, status=status, item_form=form, current_id=item_id)
+    return _round_page(round_, status=status, item_form=form, error=message, current_id=item_id)
+
+
 @bp.route("/<int:round_id>/items/<int:item_id>", methods=["POST"])
 def submit(round_id, item_id):
     """Record one item: OK, fail (with note and photos) or N/A; then on to the next."""
     round_ = get_scoped_or_404(Round, round_id)
     form = ItemForm()
-    if not form.validate_on_submit():
-        return _round_page(round_, status=422, item_form=form)
     try:
-        blobs = photos.read_uploads(request.files.getlist("photos"))
-        row = service.submit_item(round_, item_id=item_id, result=form.result.data, actor=current_user,
-                                  note=form.note.data or "", deduction=form.deduction.data,
-                                  client_uuid=form.client_uuid.data, blobs=blobs)
+        engine.require_writer(round_, current_user)  # before anything is read from the form
     except RoundError as exc:
-        return _round_page(round_, status=exc.status, item_form=form, error=exc.message)
+        return _round_page(round_, status=exc.status, error=exc.message)
+    if not form.validate_on_submit():
+        return _round_page(round_, status=422, item_form=form, current_id=item_id)
+    try:
+        if form.item_id.data and form.item_id.data != str(item_id):
+            raise RoundError(_l("This answer was for another item. Reload the round and answer again."),
+                             status=409)
+        blobs = photos.read_uploads(request.files.getlist("photos"))
+        done = service.submit_item(round_, item_id=item_id, result=form.result.data, actor=current_user,
+                                   note=form.note.data or "", deduction=form.deduction.data,
+                                   client_uuid=form.client_uuid.data, blobs=blobs)
+    except RoundError as exc:
+        return _item_error(round_, form, item_id, exc.message, exc.status, exc.field)
     except photos.PhotoError as exc:
-        return _round_page(round_, status=exc.status, item_form=form, error=exc.message)
-    if row.case_id:
+        return _item_error(round_, form, item_id, exc.message, exc.status, "photos")
+    if done.opened:
         flash(_("A case was opened for this failure."), "ok")
+    elif done.notice:
+        flash(str(done.notice), "ok")
     return redirect(url_for("rounds.show", round_id=round_.id), code=303)
 
 
@@ -174,13 +199,14 @@ def finish(round_id):
     try:
         service.finish(round_, current_user, note=form.note.data or "", keys_note=form.keys_note.data or "",
                        signature=signature, owner_id=form.owner_id.data, owner_name=form.owner_name.data or "",
-                       owner_phone=form.owner_phone.data or "")
+                       owner_phone=form.owner_phone.data or "", unstamped_ok=form.unstamped_ok.data == "1")
     except service.FieldErrors as exc:
         for name, message in exc.errors.items():
             getattr(form, name).errors.append(message)
         return _round_page(round_, status=exc.status, finish_form=form, error=exc.message)
     except RoundError as exc:
-        return _round_page(round_, status=exc.status, finish_form=form, error=exc.message, gaps=exc.items)
+        return _round_page(round_, status=exc.status, finish_form=form, error=exc.message, gaps=exc.items,
+                           unstamped=exc.unstamped)
     return redirect(url_for("rounds.show", round_id=round_.id), code=303)
 
 
@@ -209,7 +235,11 @@ def scan(token):
         patch = Patch.get_by_id(current_user.patch_id)
         patrol = engine.start(None, estate_id=estate_id(), user=current_user, kind=kinds.PATROL,
                               place_kind="patch", place_id=patch.id, place_label=patch.name)
-    visit, fresh = checkpoints.stamp(patrol, checkpoint, current_user)
+    try:
+        visit, fresh = checkpoints.stamp(patrol, checkpoint, current_user)
+    except RoundError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("rounds.show", round_id=patrol.id), code=303)
     flash(_("Checked in at %(name)s.", name=checkpoint.name) if fresh else
           _("%(name)s was already checked in on this patrol.", name=checkpoint.name), "ok")
     return redirect(url_for("rounds.show", round_id=patrol.id), code=303)

@@ -114,3 +114,57 @@ def test_a_patrol_with_a_checkpoint_a_failed_item_with_a_photo_and_the_finish(
     assert Round.get_by_id(patrol.id).finished_at is not None
     screenshot(page, "patrol-summary.png")
     collector.assert_clean()
+
+
+def _patrol_page(new_page, login):
+    page = new_page("phone")
+    login(page, "butler")
+    page.goto("/rounds/")
+    page.locator("form.start-card", has=page.locator("input[value=patrol]")).get_by_role("button").click()
+    page.wait_for_url(re.compile(r"/rounds/\d+$"))
+    expect(page.locator("#current-item")).to_contain_text("1/13")
+    return page
+
+
+@pytest.mark.parametrize("second_tap", ["in_flight", "after_swap"])
+def test_a_double_tap_answers_one_item(new_page, login, collector, office, second_tap):
+    """Two taps 120 ms apart: the second lands while the first is on its way, or (on a
+    quick network) just after the next item replaced the first, on its button."""
+    page = _patrol_page(new_page, login)
+    box = page.get_by_role("button", name="合格").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(x, y)
+    if second_tap == "after_swap":
+        expect(page.locator("#current-item")).to_contain_text("2/13")
+    page.mouse.click(x, y)  # the same spot
+    expect(page.locator("#current-item")).to_contain_text("2/13")
+    page.wait_for_timeout(800)  # anything the second tap started has landed by now
+    assert ItemResult.select().count() == 1
+    expect(page.locator(".page-head .badge")).to_have_text("1/13")
+    page.get_by_role("button", name="合格").click()  # the next item still answers normally
+    expect(page.locator("#current-item")).to_contain_text("3/13")
+    assert ItemResult.select().count() == 2
+    collector.assert_clean()
+
+
+def test_a_refused_failure_keeps_the_box_the_note_and_the_photo(new_page, login, collector, office, tmp_path):
+    page = _patrol_page(new_page, login)
+    page.locator("summary.answer-fail").click()
+    page.fill("#current-item textarea[name=note]", "")
+    page.set_input_files("#item-photos", _photo(tmp_path, "clutter.jpg"))
+    expect(page.locator("[data-photo-previews] img")).to_have_count(1)
+    page.fill("#finish-note", "")
+    page.locator("#current-item button[data-submit]").click()  # the first item needs a note
+    expect(page.locator("#current-item .has-error")).to_contain_text("需要备注")
+    expect(page.locator("#current-item details.fail-box")).to_have_attribute("open", "")
+    expect(page.locator("[data-photo-previews] img")).to_have_count(1)  # the photo is still chosen
+    expect(page.locator("#finish-note")).to_have_value("")
+    assert ItemResult.select().count() == 0
+    page.fill("#current-item textarea[name=note]", "楼道堆放纸箱")
+    page.locator("#current-item button[data-submit]").click()
+    expect(page.locator("#current-item")).to_contain_text("2/13")
+    failed = ItemResult.get()
+    assert failed.note == "楼道堆放纸箱" and failed.case_id
+    assert Attachment.select().where(Attachment.subject == failed.subject).count() == 1
+    assert page.evaluate("document.querySelectorAll('[id=note]').length") == 0
+    collector.assert_clean(console=False)  # the refused answer is a 422 on purpose
