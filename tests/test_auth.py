@@ -3,6 +3,7 @@ import pytest
 
 from bluebird.auth.models import User
 from tests import factories
+from tests.fixtures.app import Client
 
 
 def test_butler_logs_in_and_lands_on_his_agenda(client, butler):
@@ -93,6 +94,40 @@ def test_logout_ends_the_session(butler_client):
     assert butler_client.get("/agenda").status_code == 200
     butler_client.get("/logout")
     assert butler_client.get("/agenda").status_code == 302
+
+
+def _replay(app, cookies):
+    """A fresh browser that presents only the given cookies."""
+    thief = app.test_client()
+    for name, value in cookies.items():
+        thief.set_cookie(name, value, domain="localhost")
+    return thief
+
+
+@pytest.mark.parametrize("carried", [("session",), ("remember_token",), ("session", "remember_token")])
+def test_a_cookie_captured_before_logout_is_dead_after_it(app, butler_client, carried):
+    captured = {name: butler_client.http.get_cookie(name).value for name in carried}
+    assert _replay(app, captured).get("/agenda").status_code == 200  # the copy works while logged in
+    assert butler_client.get("/logout").status_code == 303
+    replayed = _replay(app, captured).get("/agenda")
+    assert replayed.status_code == 302 and "/login" in replayed.headers["Location"]
+
+
+def test_logging_out_on_the_phone_keeps_the_tablet_signed_in(app, butler):
+    phone, tablet = Client(app), Client(app)
+    assert phone.login("butler").status_code == 303 and tablet.login("butler").status_code == 303
+    phone.get("/logout")
+    assert phone.get("/agenda").status_code == 302
+    assert tablet.get("/agenda").status_code == 200
+
+
+def test_a_password_change_ends_every_other_session(app, butler):
+    phone, tablet = Client(app), Client(app)
+    phone.login("butler")
+    tablet.login("butler")
+    assert phone.post("/me/password", {"current": factories.PASSWORD, "new": "another-password"}).status_code == 303
+    assert phone.get("/agenda").status_code == 200
+    assert tablet.get("/agenda").status_code == 302
 
 
 def test_deactivated_user_is_logged_out_and_cannot_log_in(app, butler_client, butler):

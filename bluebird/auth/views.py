@@ -36,7 +36,7 @@ def login():
     if form.validate_on_submit():
         user = service.authenticate(form.username.data, form.password.data)
         if user is not None:
-            login_user(user, remember=True)
+            login_user(service.open_session(user), remember=True)
             session.permanent = True
             return redirect(safe_next(form.next.data) or url_for("shell.home"), code=303)
         form.password.errors.append(_("Wrong username or password."))
@@ -47,7 +47,9 @@ def login():
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
-    """Sign out and go back to the login page."""
+    """Sign out and go back to the login page; the session ends on the server too."""
+    if current_user.is_authenticated:
+        service.close_session(current_user)
     logout_user()
     session.pop("locale", None)
     return redirect(url_for("auth.login"), code=303)
@@ -90,7 +92,8 @@ def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         if service.change_password(current_user, form.current.data, form.new.data):
-            login_user(current_user._get_current_object(), remember=True)
+            # Every session ended with the old password; this device gets a new one.
+            login_user(service.open_session(current_user._get_current_object()), remember=True)
             flash(_("Password changed."), "ok")
             return redirect(url_for("auth.me"), code=303)
         form.current.errors.append(_("The current password is wrong."))
