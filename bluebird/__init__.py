@@ -11,7 +11,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bluebird import config as config_module
 from bluebird.db import db, make_database
-from bluebird.extensions import babel, csrf, limiter, login_manager, select_locale, select_timezone
+from bluebird.extensions import (
+    babel,
+    csrf,
+    limiter,
+    login_manager,
+    select_locale,
+    select_timezone,
+    warn_if_limits_unshared,
+)
 
 BLUEPRINTS = (
     "bluebird.shell.views:bp",
@@ -72,6 +80,7 @@ def _bind_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
+    warn_if_limits_unshared(app)
 
     from bluebird.auth.service import user_for_session
 

@@ -1,6 +1,7 @@
 """Login, logout and the 我的 (me) page."""
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from bluebird import clock
@@ -16,18 +17,27 @@ def _login_limit():
     return current_app.config["LOGIN_LIMIT"]
 
 
+def _login_ip_limit():
+    return current_app.config["LOGIN_IP_LIMIT"]
+
+
 def _failed(response):
     return response.status_code != 303
 
 
+def _username_at_address():
+    # Per username *and* address: a stranger guessing a colleague's password from his own
+    # machine runs out of tries, while the owner, at her own phone, still gets in.
+    username = request.form.get("username", "").strip().lower()[:40]
+    return f"user:{username}@{get_remote_address()}"
+
+
+# Only failed attempts count (deduct_when). Two limits: one username from one address
+# (a guesser), and one address over all usernames (a guesser trying many accounts). There
+# is deliberately no limit per username alone: it would let anyone lock a colleague out.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(
-    _login_limit,
-    methods=["POST"],
-    deduct_when=_failed,
-    key_func=lambda: "user:" + request.form.get("username", "").strip().lower()[:40],
-)
+@limiter.limit(_login_ip_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=_username_at_address)
 def login():
     """Sign in with a username and password."""
     if current_user.is_authenticated:
