@@ -74,6 +74,17 @@ class User(UserMixin, ReplaySafe):
         )
 
     @classmethod
+    def everyone(cls):
+        """Staff of every estate, by estate, then as in_estate (the company admin's list)."""
+        return (
+            cls.select(cls, Patch, Estate)
+            .join(Patch, join_type=JOIN.LEFT_OUTER)
+            .switch(cls)
+            .join(Estate)
+            .order_by(Estate.name, cls.active.desc(), cls.role, cls.name)
+        )
+
+    @classmethod
     def with_role(cls, estate_id, *wanted):
         """Active staff of an estate holding one of the given roles."""
         return cls.select().where((cls.estate == estate_id) & (cls.role.in_(wanted)) & cls.active)

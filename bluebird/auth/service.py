@@ -22,6 +22,16 @@ class DuplicateUsername(ValueError):
     """That username is taken."""
 
 
+class OtherEstate(PermissionError):
+    """Only a company-wide administrator may place an account in another estate."""
+
+
+def _may_place(actor, estate_id) -> None:
+    # actor None: the command line, run by whoever runs the server.
+    if actor is not None and not actor.is_company_admin and int(estate_id) != actor.estate_id:
+        raise OtherEstate(estate_id)
+
+
 def authenticate(username: str, password: str) -> User | None:
     """Return the active user with these credentials, or None."""
     user = User.get_or_none(User.username == (username or "").strip())
@@ -104,8 +114,15 @@ def reset_password(user: User) -> str:
     return password
 
 
-def create_staff(client_uuid, *, estate_id, username, name, role, password, phone="", patch_id=None):
-    """Create a staff account; a replayed client_uuid returns the first one."""
+def create_staff(client_uuid, *, estate_id, username, name, role, password, phone="", patch_id=None, actor=None,
+                 company_wide=False):
+    """Create a staff account; a replayed client_uuid returns the first one.
+
+    `actor` is the admin doing it (None from the command line, the only place that makes
+    a company-wide administrator)."""
+    _may_place(actor, estate_id)
+    if company_wide and actor is not None:
+        raise OtherEstate(estate_id)
     try:
         return create_once(
             User,
@@ -117,13 +134,16 @@ def create_staff(client_uuid, *, estate_id, username, name, role, password, phon
             phone=phone or "",
             patch=patch_id or None,
             password_hash=hash_password(password),
+            company_wide=company_wide,
         )
     except IntegrityError as exc:
         raise DuplicateUsername(username) from exc
 
 
-def update_staff(user: User, *, username, name, role, phone, estate_id, patch_id, active) -> User:
+def update_staff(user: User, *, username, name, role, phone, estate_id, patch_id, active, actor=None) -> User:
     """Change a staff account's details, role, estate, patch or status."""
+    _may_place(actor, estate_id)
+    _may_place(actor, user.estate_id)
     deactivating = user.active and not active
     user.username = username.strip()
     user.name = name.strip()
