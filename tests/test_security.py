@@ -309,3 +309,101 @@ def test_another_estates_id_in_a_form_field_is_refused_and_nothing_written(reque
     accepted = client.post(url, data)
     assert accepted.status_code in (200, 303), f"{field}: the control answered {accepted.status_code}"
     assert _snapshot() != after, f"{field}: the control wrote nothing, so the refusal proves nothing"
+
+
+# Who may change what: permits and key loans (README, "Who may change what") -----------------
+
+def _client_for(app, user):
+    from tests.fixtures.app import Client
+
+    c = Client(app)
+    assert c.login(user.username).status_code == 303
+    return c
+
+
+@pytest.fixture
+def permit_site(estate, butler):
+    building = factories.make_building(estate, "3", patch=butler.patch)
+    unit = factories.make_unit(building, "1502", status="handed_over")
+    return factories.make_permit(unit, butler, status="applied")
+
+
+PERMIT_WRITES = {
+    "advance": lambda p: (f"/renovations/{p.id}/advance", {}),
+    "pass": lambda p: (f"/renovations/{p.id}/passes", {"client_uuid": _uuid(), "name": "李师傅",
+                                                        "id_number": "110101199001011234", "phone": "",
+                                                        "valid_until": p.ends_on.isoformat()}),
+    "notice": lambda p: (f"/renovations/{p.id}/notices", {"kind": "rectify", "text": "拆除违规搭建"}),
+}
+# role -> the writes it may make on a permit of a unit in butler's patch
+PERMIT_RIGHTS = {
+    "patch_butler": {"advance", "pass", "notice"},
+    "other_butler": set(),
+    "reception": {"pass"},
+    "inspector": set(),
+    "technician": set(),
+    "manager": {"advance", "pass", "notice"},
+    "admin": {"advance", "pass", "notice"},
+}
+
+
+@pytest.mark.parametrize("who", sorted(PERMIT_RIGHTS))
+def test_permit_writes_need_the_patch_butler_the_desk_or_a_supervisor(app, estate, butler, permit_site, who):
+    from bluebird.renovations.models import Permit, WorkerPass
+    from bluebird.timeline.models import Event
+
+    if who == "patch_butler":
+        actor = butler
+    elif who == "other_butler":
+        actor = factories.make_user(estate, role="butler", username="b2", patch=factories.make_patch(estate, "二区"))
+    else:
+        actor = factories.make_user(estate, role=who, username=f"u-{who}")
+    client = _client_for(app, actor)
+    for action, build in PERMIT_WRITES.items():
+        permit = Permit.get_by_id(permit_site.id)
+        events, passes = Event.select().count(), WorkerPass.select().count()
+        url, data = build(permit)
+        response = client.post(url, data)
+        if action in PERMIT_RIGHTS[who]:
+            assert response.status_code == 303, f"{who} {action}: {response.status_code}"
+            assert Event.select().count() > events
+        else:
+            assert response.status_code == 403, f"{who} {action}: {response.status_code}"
+            assert Event.select().count() == events and WorkerPass.select().count() == passes
+            assert Permit.get_by_id(permit.id).status == permit.status
+    page = client.get(f"/renovations/{permit_site.id}")
+    if who != "technician":
+        text = page.get_data(as_text=True)
+        assert ("/notices" in text) == ("notice" in PERMIT_RIGHTS[who])
+        assert ("/passes" in text) == ("pass" in PERMIT_RIGHTS[who])
+
+
+def test_a_key_goes_out_and_comes_back_only_at_the_desk(app, estate, butler, reception_client, manager_client,
+                                                       tech_client):
+    from bluebird.frontdesk.models import KeyLoan
+
+    clock.set_now(FIXED_NOW)
+    key = factories.make_key(estate, butler, unit=None)
+    lend = {"client_uuid": _uuid(), "borrower_user": str(butler.id), "borrower": "", "purpose": "空置房巡查",
+            "due_at": LOCAL_LATER}
+    assert tech_client.post(f"/desk/keys/{key.id}/lend", lend).status_code == 403
+    assert KeyLoan.select().count() == 0
+    assert reception_client.post(f"/desk/keys/{key.id}/lend", lend).status_code == 303
+    # The borrower cannot sign his own return from the field: the desk takes the key back.
+    borrower = _client_for(app, butler)
+    assert borrower.get(f"/desk/keys/{key.id}").status_code == 200
+    assert borrower.post(f"/desk/keys/{key.id}/return", {"note": "我已经还了"}).status_code == 403
+    assert tech_client.post(f"/desk/keys/{key.id}/return", {"note": ""}).status_code == 403
+    assert KeyLoan.get().returned_at is None
+    assert manager_client.post(f"/desk/keys/{key.id}/return", {"note": "主管代收"}).status_code == 303
+    assert KeyLoan.get().returned_at is not None
+
+
+def test_the_key_service_refuses_a_lend_outside_the_desk(app, estate, butler):
+    from bluebird.frontdesk import keys
+    from bluebird.frontdesk.service import DeskError
+
+    key = factories.make_key(estate, butler)
+    with app.test_request_context(), pytest.raises(DeskError) as refused:
+        keys.lend(key, butler, None, borrower="王", purpose="巡查", due_at=clock.now())
+    assert refused.value.status == 403

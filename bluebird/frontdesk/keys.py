@@ -16,7 +16,7 @@ from bluebird.duties.models import close_duties
 from bluebird.duties.rules import spawn
 from bluebird.frontdesk import clocks
 from bluebird.frontdesk.models import Key, KeyKind, KeyLoan
-from bluebird.frontdesk.service import DeskError, create_in_estate, replayed, when_text
+from bluebird.frontdesk.service import DESK, DeskError, create_in_estate, replayed, when_text
 from bluebird.timeline.models import Event, record
 
 LONGEST_LOAN = timedelta(days=30)
@@ -44,8 +44,16 @@ def register_key(client_uuid, *, estate, actor, fields: dict):
     return key, created
 
 
+def _at_the_desk(key, actor):
+    # Keys are lent and taken back at the desk (reception, or a supervisor standing in),
+    # never by the borrower himself: the desk holds the cabinet and sees the key come back.
+    if actor.role not in DESK or actor.estate_id != key.estate_id:
+        raise DeskError(_l("Keys are lent and taken back at the front desk."), status=403)
+
+
 def lend(key, actor, client_uuid, *, borrower: str, borrower_user_id=None, purpose: str, due_at):
     """Lend a key: who, why, until when. Refused if it is already out."""
+    _at_the_desk(key, actor)
     earlier = replayed(KeyLoan, client_uuid, key.estate_id)
     if earlier is not None:
         return earlier, False
@@ -85,6 +93,7 @@ def lend(key, actor, client_uuid, *, borrower: str, borrower_user_id=None, purpo
 
 def give_back(key, actor, note=""):
     """Take a key back; the borrower's duty closes (late, if it is late)."""
+    _at_the_desk(key, actor)
     loan = key.open_loan()
     if loan is None:
         raise DeskError(_l("This key is not out, so it cannot be returned."), status=409)
