@@ -47,6 +47,33 @@ def test_guessing_from_one_address_is_still_limited(app, client, butler, monkeyp
     assert _login(client, "butler", factories.PASSWORD, OWNER).status_code == 303
 
 
+def test_the_owners_own_device_is_never_locked_out_even_behind_the_guessers_address(app, client, butler,
+                                                                                    monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_IP_LIMIT", "8 per minute")
+    phone = type(client)(app)  # the owner signed in on this phone yesterday, from the office
+    assert _login(phone, "butler", factories.PASSWORD, ATTACKER).status_code == 303
+    phone.get("/logout")
+    # A colleague behind the same office address guesses her password, and others'.
+    for _ in range(5):
+        assert _login(client, "butler", "guess", ATTACKER).status_code == 401
+    for n in range(3):
+        assert _login(client, f"someone{n}", "guess", ATTACKER).status_code == 401
+    assert _login(client, "butler", factories.PASSWORD, ATTACKER).status_code == 429  # both limits are spent
+    assert _login(phone, "butler", factories.PASSWORD, ATTACKER).status_code == 303
+    # Her device's marker is signed: a forged one is just a stranger's browser.
+    forger = type(client)(app)
+    forger.http.set_cookie("bluebird_device", phone.http.get_cookie("bluebird_device").value + "x", domain="localhost")
+    assert _login(forger, "butler", factories.PASSWORD, ATTACKER).status_code == 429
+
+
+def test_a_known_device_is_still_limited_for_wrong_passwords(app, client, butler):
+    assert _login(client, "butler", factories.PASSWORD, OWNER).status_code == 303
+    client.get("/logout")
+    for _ in range(5):
+        assert _login(client, "butler", "guess", OWNER).status_code == 401
+    assert _login(client, "butler", factories.PASSWORD, OWNER).status_code == 429
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

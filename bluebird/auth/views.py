@@ -1,43 +1,32 @@
 """Login, logout and the 我的 (me) page."""
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from bluebird import clock
 from bluebird.auth import service
 from bluebird.auth.forms import LocaleForm, LoginForm, PasswordForm
+from bluebird.auth.limits import (
+    failed,
+    ip_limit,
+    known_device,
+    login_key,
+    remember_device,
+    username_limit,
+)
 from bluebird.extensions import LOCALES, limiter
 from bluebird.web import render, safe_next
 
 bp = Blueprint("auth", __name__)
 
 
-def _login_limit():
-    return current_app.config["LOGIN_LIMIT"]
-
-
-def _login_ip_limit():
-    return current_app.config["LOGIN_IP_LIMIT"]
-
-
-def _failed(response):
-    return response.status_code != 303
-
-
-def _username_at_address():
-    # Per username *and* address: a stranger guessing a colleague's password from his own
-    # machine runs out of tries, while the owner, at her own phone, still gets in.
-    username = request.form.get("username", "").strip().lower()[:40]
-    return f"user:{username}@{get_remote_address()}"
-
-
-# Only failed attempts count (deduct_when). Two limits: one username from one address
-# (a guesser), and one address over all usernames (a guesser trying many accounts). There
-# is deliberately no limit per username alone: it would let anyone lock a colleague out.
+# Only failed attempts count (deduct_when). Two limits: one username from one address (or
+# one known device), and one address over all usernames (a guesser trying many accounts;
+# a known device is exempt). There is deliberately no limit per username alone: it
+# would let anyone lock a colleague out.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_ip_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=_username_at_address)
+@limiter.limit(ip_limit, methods=["POST"], deduct_when=failed, exempt_when=lambda: bool(known_device()))
+@limiter.limit(username_limit, methods=["POST"], deduct_when=failed, key_func=login_key)
 def login():
     """Sign in with a username and password."""
     if current_user.is_authenticated:
@@ -48,7 +37,8 @@ def login():
         if user is not None:
             login_user(service.open_session(user), remember=True)
             session.permanent = True
-            return redirect(safe_next(form.next.data) or url_for("shell.home"), code=303)
+            response = redirect(safe_next(form.next.data) or url_for("shell.home"), code=303)
+            return remember_device(response, user.username.lower())
         form.password.errors.append(_("Wrong username or password."))
         return render("auth/login.html", form=form, status=401)
     status = 400 if form.errors else 200
