@@ -16,7 +16,7 @@ from bluebird.duties.models import close_duties
 from bluebird.duties.rules import spawn
 from bluebird.frontdesk import clocks
 from bluebird.frontdesk.models import Key, KeyKind, KeyLoan
-from bluebird.frontdesk.service import DESK, DeskError, create_in_estate, replayed, when_text
+from bluebird.frontdesk.service import DeskError, create_in_estate, replayed, when_text
 from bluebird.timeline.models import Event, record
 
 LONGEST_LOAN = timedelta(days=30)
@@ -47,16 +47,18 @@ def register_key(client_uuid, *, estate, actor, fields: dict):
 def _at_the_desk(key, actor):
     # Keys are lent and taken back at the desk (reception, or a supervisor standing in),
     # never by the borrower himself: the desk holds the cabinet and sees the key come back.
+    from bluebird.frontdesk.service import DESK
+
     if actor.role not in DESK or actor.estate_id != key.estate_id:
         raise DeskError(_l("Keys are lent and taken back at the front desk."), status=403)
 
 
 def lend(key, actor, client_uuid, *, borrower: str, borrower_user_id=None, purpose: str, due_at):
     """Lend a key: who, why, until when. Refused if it is already out."""
-    _at_the_desk(key, actor)
     earlier = replayed(KeyLoan, client_uuid, key.estate_id)
     if earlier is not None:
         return earlier, False
+    _at_the_desk(key, actor)
     out = key.open_loan()
     if out is not None:
         raise DeskError(_l("This key is already out: lent to %(who)s, due back %(when)s.", who=out.borrower,
