@@ -11,7 +11,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bluebird import config as config_module
 from bluebird.db import db, make_database
-from bluebird.extensions import babel, csrf, limiter, login_manager, select_locale, select_timezone
+from bluebird.extensions import (
+    babel,
+    csrf,
+    limiter,
+    login_manager,
+    select_locale,
+    select_timezone,
+    warn_if_limits_unshared,
+)
 
 BLUEPRINTS = (
     "bluebird.shell.views:bp",
@@ -72,18 +80,13 @@ def _bind_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
+    warn_if_limits_unshared(app)
 
-    from bluebird.auth.models import User
+    from bluebird.auth.service import user_for_session
 
-    @login_manager.user_loader
-    def load_user(token):
-        user_id, _, version = token.partition(":")
-        if not user_id.isdigit():
-            return None
-        user = User.get_or_none(User.id == int(user_id))
-        if user is None or user.session_version != version or not user.active:
-            return None
-        return user
+    # The session cookie and the remember cookie both carry id:version:session; the
+    # session must still be open on the server (logout deletes it).
+    login_manager.user_loader(user_for_session)
 
 
 def _register_blueprints(app):

@@ -65,7 +65,8 @@ def register(app):
     @app.cli.command("create-user")
     @click.argument("username")
     @click.option("--name", required=True)
-    @click.option("--role", type=click.Choice(roles.ALL), required=True)
+    @click.option("--role", type=click.Choice(roles.ALL + (roles.COMPANY_ADMIN,)), required=True,
+                  help="company_admin: an administrator of every estate (the only one who can choose an estate).")
     @click.option("--estate", "estate_code", required=True, help="Estate code.")
     @click.password_option()
     def create_user_cmd(username, name, role, estate_code, password):
@@ -77,7 +78,9 @@ def register(app):
         if estate is None:
             raise click.ClickException(f"no estate with code {estate_code!r}")
         try:
-            create_staff(None, estate_id=estate.id, username=username, name=name, role=role, password=password)
+            company = role == roles.COMPANY_ADMIN
+            create_staff(None, estate_id=estate.id, username=username, name=name,
+                         role=roles.ADMIN if company else role, password=password, company_wide=company)
         except DuplicateUsername as exc:
             raise click.ClickException(f"username {username!r} is taken") from exc
         click.echo(f"created {username} ({role}) in {estate.name}")

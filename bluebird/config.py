@@ -66,9 +66,16 @@ def from_env(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("BLUEBIRD_MAX_REQUEST_MB", "60")) * 1024 * 1024,
         "PHOTO_MAX_BYTES": int(env.get("BLUEBIRD_MAX_PHOTO_MB", "25")) * 1024 * 1024,
         "PHOTO_ROOT": env.get("BLUEBIRD_PHOTO_ROOT", ""),
+        # The login counts must be shared by every worker process: memory:// is one
+        # process only (a warning at start-up says so); redis://host:6379/1 for several.
         "RATELIMIT_STORAGE_URI": env.get("BLUEBIRD_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_KEY_PREFIX": env.get("BLUEBIRD_RATELIMIT_KEY_PREFIX", "bluebird"),
+        # Redis down: count in each process's memory rather than refuse every login.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Failed logins for one username from one address, and from one address in all.
         "LOGIN_LIMIT": env.get("BLUEBIRD_LOGIN_LIMIT", "10 per 5 minutes"),
+        "LOGIN_IP_LIMIT": env.get("BLUEBIRD_LOGIN_IP_LIMIT", "30 per 5 minutes"),
         "WTF_CSRF_TIME_LIMIT": None,  # a tablet left open all shift must still submit
         "PASSWORD_HASH_PARAMS": {},
         "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),

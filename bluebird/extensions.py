@@ -1,4 +1,6 @@
 """Extensions, created here and bound in create_app with init_app."""
+import os
+
 from flask import session
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -28,3 +30,38 @@ def select_timezone():
     if current_user and current_user.is_authenticated:
         return current_user.estate.timezone
     return None
+
+
+def worker_processes() -> int:
+    """How many worker processes serve the app: 1 outside gunicorn, 0 if it cannot tell."""
+    if "gunicorn" not in os.environ.get("SERVER_SOFTWARE", ""):
+        return 1
+    try:
+        from gunicorn.app.wsgiapp import WSGIApplication
+
+        class _Probe(WSGIApplication):
+            # gunicorn's own reading of its command line, config file and
+            # GUNICORN_CMD_ARGS, without the sys.exit its loader does on an error.
+            def do_load_config(self):
+                self.load_default_config()
+                self.load_config()
+
+            def chdir(self):
+                pass
+
+        return int(_Probe("%(prog)s [OPTIONS] [APP_MODULE]").cfg.workers)
+    except BaseException:  # noqa: BLE001 - a probe must never stop the app starting
+        return 0
+
+
+def warn_if_limits_unshared(app) -> None:
+    """Log a warning when several processes would each keep their own login counts."""
+    if not app.config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://"):
+        return
+    workers = worker_processes()
+    if workers != 1:
+        app.logger.warning(
+            "BLUEBIRD_RATELIMIT_STORAGE_URL is memory:// but %s worker processes serve the app: "
+            "each counts failed logins on its own, so the login limit does not hold. "
+            "Set BLUEBIRD_RATELIMIT_STORAGE_URL=redis://host:6379/1 (README, Deployment).",
+            workers or "several")

@@ -1,5 +1,5 @@
 """Every model, in dependency order (tests and tools that need them all)."""
-from bluebird.auth.models import User
+from bluebird.auth.models import LoginSession, User
 from bluebird.cases.models import Call, Case, PriceItem
 from bluebird.duties.models import Duty
 from bluebird.estate.models import Building, Estate, Patch, Resident, Unit
@@ -28,4 +28,5 @@ from bluebird.timeline.models import Event
 ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Case, Call, Attachment,
        Template, TemplateItem, Round, ItemResult, Checkpoint, CheckpointVisit, Permit, WorkerPass,
        Notification, PushSubscription, WeComWebhook, Delivery,
-       PhoneCall, StaffMessage, Visitor, Parcel, Key, KeyLoan, Handover]
+       PhoneCall, StaffMessage, Visitor, Parcel, Key, KeyLoan, Handover,
+       LoginSession]

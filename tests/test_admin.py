@@ -98,3 +98,82 @@ def test_staff_list_shows_only_the_admins_estate(admin_client, estate, other_est
     factories.make_user(estate, username="insider", name="自己人")
     text = admin_client.get("/admin/staff/").get_data(as_text=True)
     assert "自己人" in text and "外人" not in text
+
+
+# One estate's admin runs one estate; only a company administrator names another. ------------
+
+def _company_admin(app, estate):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-user", "boss", "--name", "总部", "--role", "company_admin", "--estate",
+                                 estate.code, "--password", factories.PASSWORD])
+    assert result.exit_code == 0, result.output
+    user = User.get(User.username == "boss")
+    assert user.role == "admin" and user.company_wide
+    return user
+
+
+def test_an_estate_admin_cannot_create_staff_in_another_estate(admin_client, estate, other_estate, client):
+    form = admin_client.get("/admin/staff/new").get_data(as_text=True)
+    assert 'name="estate"' not in form and "别家小区" not in form
+    refused = admin_client.post("/admin/staff/new", _staff(username="mole", role="admin", estate=str(other_estate.id)))
+    assert refused.status_code == 403
+    assert not User.select().where(User.username == "mole").exists()
+    # Without the field the account is made in the admin's own estate.
+    assert admin_client.post("/admin/staff/new", _staff(username="mole")).status_code == 303
+    assert User.get(User.username == "mole").estate_id == estate.id
+
+
+def test_an_estate_admin_cannot_move_staff_to_another_estate(admin_client, butler, other_estate):
+    data = {"username": "butler", "name": butler.name, "phone": "", "role": "admin", "estate": str(other_estate.id),
+            "patch": "0", "active": "y"}
+    assert admin_client.post(f"/admin/staff/{butler.id}", data).status_code == 403
+    moved = User.get_by_id(butler.id)
+    assert moved.estate_id == butler.estate_id and moved.role == "butler"
+
+
+def test_the_escalation_reproduction_no_longer_reads_the_other_estates_cases(admin_client, other_estate, client):
+    building = factories.make_building(other_estate, "9")
+    unit = factories.make_unit(building, "901")
+    case = factories.make_case(unit, factories.make_user(other_estate, username="theirs"))
+    admin_client.post("/admin/staff/new", _staff(username="mole", role="admin", estate=str(other_estate.id)))
+    assert client.login("mole", "first-password").status_code == 401  # no such account
+    assert admin_client.get(f"/cases/{case.id}").status_code == 404
+
+
+def test_a_patch_of_another_estate_is_refused_next_to_the_field(admin_client, butler, other_estate):
+    foreign = factories.make_patch(other_estate, "外区")
+    response = admin_client.post("/admin/staff/new", _staff(username="mole", patch=str(foreign.id)))
+    assert response.status_code == 422 and 'id="patch-error"' in response.get_data(as_text=True)
+    assert not User.select().where(User.username == "mole").exists()
+    data = {"username": "butler", "name": butler.name, "phone": "", "role": "butler", "patch": str(foreign.id),
+            "active": "y"}
+    assert admin_client.post(f"/admin/staff/{butler.id}", data).status_code == 422
+    assert User.get_by_id(butler.id).patch_id == butler.patch_id
+
+
+def test_an_estate_admin_cannot_take_over_a_company_admin(app, admin_client, estate):
+    boss = _company_admin(app, estate)
+    assert "总部" in admin_client.get("/admin/staff/").get_data(as_text=True)
+    assert admin_client.get(f"/admin/staff/{boss.id}").status_code == 403
+    assert admin_client.post(f"/admin/staff/{boss.id}/reset-password").status_code == 403
+    data = {"username": "boss", "name": "总部", "phone": "", "role": "butler", "patch": "0", "active": "y"}
+    assert admin_client.post(f"/admin/staff/{boss.id}", data).status_code == 403
+    assert User.get_by_id(boss.id).password_hash == boss.password_hash and User.get_by_id(boss.id).role == "admin"
+
+
+def test_a_company_admin_places_staff_in_any_estate(app, client, estate, other_estate):
+    _company_admin(app, estate)
+    assert client.login("boss").status_code == 303
+    form = client.get("/admin/staff/new").get_data(as_text=True)
+    assert 'name="estate"' in form and "别家小区" in form
+    there = factories.make_patch(other_estate, "外区")
+    here = factories.make_patch(estate, "本区")
+    mixed = client.post("/admin/staff/new", _staff(estate=str(other_estate.id), patch=str(here.id)))
+    assert mixed.status_code == 422 and "请选择本小区的片区" in mixed.get_data(as_text=True)  # one estate's patch
+    ok = client.post("/admin/staff/new", _staff(estate=str(other_estate.id), patch=str(there.id)))
+    assert ok.status_code == 303
+    made = User.get(User.username == "newbutler")
+    assert made.estate_id == other_estate.id and made.patch_id == there.id and not made.company_wide
+    listing = client.get("/admin/staff/").get_data(as_text=True)
+    assert "别家小区" in listing and "新管家" in listing and "公司管理员" in listing
+    assert client.get(f"/admin/staff/{made.id}").status_code == 200

@@ -3,6 +3,7 @@ import pytest
 
 from bluebird.auth.models import User
 from tests import factories
+from tests.fixtures.app import Client
 
 
 def test_butler_logs_in_and_lands_on_his_agenda(client, butler):
@@ -95,6 +96,40 @@ def test_logout_ends_the_session(butler_client):
     assert butler_client.get("/agenda").status_code == 302
 
 
+def _replay(app, cookies):
+    """A fresh browser that presents only the given cookies."""
+    thief = app.test_client()
+    for name, value in cookies.items():
+        thief.set_cookie(name, value, domain="localhost")
+    return thief
+
+
+@pytest.mark.parametrize("carried", [("session",), ("remember_token",), ("session", "remember_token")])
+def test_a_cookie_captured_before_logout_is_dead_after_it(app, butler_client, carried):
+    captured = {name: butler_client.http.get_cookie(name).value for name in carried}
+    assert _replay(app, captured).get("/agenda").status_code == 200  # the copy works while logged in
+    assert butler_client.get("/logout").status_code == 303
+    replayed = _replay(app, captured).get("/agenda")
+    assert replayed.status_code == 302 and "/login" in replayed.headers["Location"]
+
+
+def test_logging_out_on_the_phone_keeps_the_tablet_signed_in(app, butler):
+    phone, tablet = Client(app), Client(app)
+    assert phone.login("butler").status_code == 303 and tablet.login("butler").status_code == 303
+    phone.get("/logout")
+    assert phone.get("/agenda").status_code == 302
+    assert tablet.get("/agenda").status_code == 200
+
+
+def test_a_password_change_ends_every_other_session(app, butler):
+    phone, tablet = Client(app), Client(app)
+    phone.login("butler")
+    tablet.login("butler")
+    assert phone.post("/me/password", {"current": factories.PASSWORD, "new": "another-password"}).status_code == 303
+    assert phone.get("/agenda").status_code == 200
+    assert tablet.get("/agenda").status_code == 302
+
+
 def test_deactivated_user_is_logged_out_and_cannot_log_in(app, butler_client, butler):
     User.update(active=False).where(User.id == butler.id).execute()
     assert butler_client.get("/agenda").status_code == 302
@@ -109,3 +144,30 @@ def test_user_changes_own_password_and_language(butler_client):
     assert ok.status_code == 303
     assert butler_client.post("/me/language", {"locale": "en"}).status_code == 303
     assert "My to-do" in butler_client.get("/agenda").get_data(as_text=True)
+
+
+def test_migration_015_keeps_the_accounts_and_adds_sessions(app):
+    """An office's database from before 015 upgrades in place: accounts kept, none company-wide."""
+    import tempfile
+
+    from bluebird import create_app
+    from bluebird.db import db
+    from bluebird.migrate import upgrade
+
+    tmp = tempfile.mkdtemp(prefix="bluebird-mig15-")
+    original = db.obj
+    try:
+        create_app({"DATABASE_URL": f"sqlite:///{tmp}/old.db", "SECRET_KEY": "x"})
+        upgrade("008_agenda_role_index")
+        with db.connection_context():
+            db.execute_sql("INSERT INTO estate (name, code, timezone, created_at, settings) "
+                           "VALUES ('老小区', 'old', 'Asia/Shanghai', '2025-01-01 00:00:00', '{}')")
+            db.execute_sql('INSERT INTO "user" (estate_id, username, password_hash, name, role, phone, locale, active, '
+                           "session_version, created_at, quiet_start, quiet_end) VALUES "
+                           "(1, 'boss', 'x', '老板', 'admin', '', 'zh_CN', 1, '1', '2025-01-01 00:00:00', 1320, 420)")
+        assert "015_login_sessions_company_admin" in upgrade()
+        with db.connection_context():
+            assert db.execute_sql('SELECT username, company_wide FROM "user"').fetchall() == [("boss", 0)]
+            assert "login_session" in db.get_tables()
+    finally:
+        db.initialize(original)

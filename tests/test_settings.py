@@ -24,7 +24,10 @@ def test_a_bad_clock_value_is_refused_with_a_message(admin_client, estate):
 
 def test_routing_accepts_only_supervisors_of_the_estate(admin_client, estate, other_estate, manager):
     outsider = factories.make_user(other_estate, role="manager")
-    admin_client.post("/admin/settings/routing", {"construction": str(manager.id), "design": str(outsider.id)})
+    refused = admin_client.post("/admin/settings/routing", {"construction": str(manager.id), "design": str(outsider.id)})
+    assert refused.status_code == 404  # another estate's id refuses the whole form
+    assert not Estate.get_by_id(estate.id).setting("complaint_routing")
+    admin_client.post("/admin/settings/routing", {"construction": str(manager.id), "design": ""})
     assert Estate.get_by_id(estate.id).setting("complaint_routing") == {"construction": manager.id}
 
 

@@ -44,8 +44,9 @@ class StaffForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=200)])
     active = BooleanField(_l("Active"), default=True)
 
-    def fill_choices(self, estates, patches):
-        """Offer the roles, the estates and the patches of the user's estate."""
+    def fill_choices(self, estates, patches, by_estate=False):
+        """Offer the roles, the estates and the patches (named with their estate if several)."""
         self.role.choices = choices(roles.LABELS)
         self.estate.choices = choices((e.id, e.name) for e in estates)
-        self.patch.choices = choices([(0, "—")] + [(p.id, p.name) for p in patches])
+        self.patch.choices = choices([(0, "—")] + [(p.id, f"{p.estate.name} · {p.name}" if by_estate else p.name)
+                                                   for p in patches])

@@ -4,7 +4,7 @@ from peewee import JOIN, BooleanField, CharField, DateTimeField, ForeignKeyField
 
 from bluebird import clock
 from bluebird.auth import roles
-from bluebird.db import ReplaySafe
+from bluebird.db import BaseModel, ReplaySafe
 from bluebird.estate.models import Estate, Patch
 
 
@@ -18,8 +18,11 @@ class User(UserMixin, ReplaySafe):
     patch = ForeignKeyField(Patch, null=True, backref="butlers", on_delete="SET NULL")
     locale = CharField(max_length=8, default="zh_CN")
     active = BooleanField(default=True)
-    # Bumped on password reset or deactivation: old sessions stop working.
+    # Bumped on password reset or deactivation: every session of the user ends.
     session_version = CharField(max_length=16, default="1")
+    # A company-wide administrator (公司管理员): role admin, and the only account that may
+    # name an estate other than its own. Set only from the command line (create-user).
+    company_wide = BooleanField(default=False)
     created_at = DateTimeField(default=clock.now)
     last_login_at = DateTimeField(null=True)
     # Quiet hours (minutes after local midnight, estate's zone): non-urgent reminders
@@ -30,8 +33,13 @@ class User(UserMixin, ReplaySafe):
     def __str__(self):
         return self.name
 
+    # The server-side session this request runs under (set at login and by the loader).
+    session_token = ""
+
     def get_id(self):
-        return f"{self.id}:{self.session_version}"
+        # id:version:session. The version ends every session at once (password reset,
+        # deactivation); the session token ends one device's session (logout).
+        return f"{self.id}:{self.session_version}:{self.session_token}"
 
     @property
     def is_active(self):
@@ -39,7 +47,13 @@ class User(UserMixin, ReplaySafe):
 
     @property
     def role_label(self):
+        if self.company_wide:
+            return roles.COMPANY_ADMIN_LABEL
         return roles.LABELS.get(self.role, self.role)
+
+    @property
+    def is_company_admin(self):
+        return self.company_wide and self.role == roles.ADMIN
 
     @property
     def on_phone(self):
@@ -60,6 +74,28 @@ class User(UserMixin, ReplaySafe):
         )
 
     @classmethod
+    def everyone(cls):
+        """Staff of every estate, by estate, then as in_estate (the company admin's list)."""
+        return (
+            cls.select(cls, Patch, Estate)
+            .join(Patch, join_type=JOIN.LEFT_OUTER)
+            .switch(cls)
+            .join(Estate)
+            .order_by(Estate.name, cls.active.desc(), cls.role, cls.name)
+        )
+
+    @classmethod
     def with_role(cls, estate_id, *wanted):
         """Active staff of an estate holding one of the given roles."""
         return cls.select().where((cls.estate == estate_id) & (cls.role.in_(wanted)) & cls.active)
+
+
+class LoginSession(BaseModel):
+    """One signed-in device. Logging out deletes its row, so a copied cookie dies with it."""
+
+    token = CharField(max_length=64, primary_key=True)
+    user = ForeignKeyField(User, backref="login_sessions", on_delete="CASCADE")
+    created_at = DateTimeField(default=clock.now, index=True)
+
+    class Meta:
+        table_name = "login_session"

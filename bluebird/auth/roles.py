@@ -18,6 +18,12 @@ LABELS = {
 }
 ALL = tuple(LABELS)
 
+# A company-wide administrator is an admin whose account is flagged company_wide; the
+# command line creates one with `create-user --role company_admin`. Only this account may
+# name another estate (staff accounts); every other admin runs one estate.
+COMPANY_ADMIN = "company_admin"
+COMPANY_ADMIN_LABEL = _l("Company administrator")
+
 # Field roles work on a phone with a bottom tab bar; the desk works on a tablet.
 PHONE = (BUTLER, TECHNICIAN, INSPECTOR)
 SUPERVISING = (MANAGER, ADMIN)

@@ -1,13 +1,18 @@
 """The functions that change staff accounts."""
 import secrets
+from datetime import timedelta
 
 from peewee import IntegrityError
 
 from bluebird import clock
-from bluebird.auth.models import User
+from bluebird.auth.models import LoginSession, User
 from bluebird.auth.passwords import hash_password, needs_rehash, verify_password
 from bluebird.db import create_once, db
 from bluebird.estate import coverage
+
+# A session lives as long as the longest cookie that can carry it (the remember cookie,
+# 14 days, or the permanent session, 31): older rows are refused and pruned at login.
+SESSION_LIFETIME = timedelta(days=31)
 
 # A real hash to check against when the username is unknown, so both cases take the
 # same time and nobody can probe which usernames exist.
@@ -16,6 +21,16 @@ _DUMMY = {}
 
 class DuplicateUsername(ValueError):
     """That username is taken."""
+
+
+class OtherEstate(PermissionError):
+    """Only a company-wide administrator may place an account in another estate."""
+
+
+def _may_place(actor, estate_id) -> None:
+    # actor None: the command line, run by whoever runs the server.
+    if actor is not None and not actor.is_company_admin and int(estate_id) != actor.estate_id:
+        raise OtherEstate(estate_id)
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -35,6 +50,42 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
+def open_session(user: User) -> User:
+    """Start a server-side session for one device; the user's get_id() now names it."""
+    now = clock.now()
+    LoginSession.delete().where((LoginSession.user == user.id) & (LoginSession.created_at < now - SESSION_LIFETIME)).execute()
+    user.session_token = secrets.token_urlsafe(24)
+    LoginSession.create(token=user.session_token, user=user.id, created_at=now)
+    return user
+
+
+def close_session(user: User) -> None:
+    """End this device's session on the server: its cookies, even copied, stop working."""
+    if user.session_token:
+        LoginSession.delete().where((LoginSession.token == user.session_token) & (LoginSession.user == user.id)).execute()
+
+
+def user_for_session(token: str) -> User | None:
+    """The active user a session cookie's id names, if that session is still open."""
+    user_id, _, rest = (token or "").partition(":")
+    version, _, sid = rest.partition(":")
+    if not user_id.isdigit() or not sid:
+        return None
+    user = (User.select().join(LoginSession)
+            .where((User.id == int(user_id)) & (LoginSession.token == sid)
+                   & (LoginSession.created_at >= clock.now() - SESSION_LIFETIME))
+            .first())
+    if user is None or user.session_version != version or not user.active:
+        return None
+    user.session_token = sid
+    return user
+
+
+def _end_all_sessions(user: User) -> None:
+    user.session_version = secrets.token_hex(4)
+    LoginSession.delete().where(LoginSession.user == user.id).execute()
+
+
 def set_locale(user: User, locale: str) -> None:
     """Remember the user's language."""
     User.update(locale=locale).where(User.id == user.id).execute()
@@ -51,7 +102,7 @@ def change_password(user: User, current: str, new: str) -> bool:
 
 def _set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
-    user.session_version = secrets.token_hex(4)
+    _end_all_sessions(user)
     User.update(password_hash=user.password_hash, session_version=user.session_version).where(
         User.id == user.id
     ).execute()
@@ -64,8 +115,15 @@ def reset_password(user: User) -> str:
     return password
 
 
-def create_staff(client_uuid, *, estate_id, username, name, role, password, phone="", patch_id=None):
-    """Create a staff account; a replayed client_uuid returns the first one."""
+def create_staff(client_uuid, *, estate_id, username, name, role, password, phone="", patch_id=None, actor=None,
+                 company_wide=False):
+    """Create a staff account; a replayed client_uuid returns the first one.
+
+    `actor` is the admin doing it (None from the command line, the only place that makes
+    a company-wide administrator)."""
+    _may_place(actor, estate_id)
+    if company_wide and actor is not None:
+        raise OtherEstate(estate_id)
     try:
         user, created = create_once(
             User,
@@ -77,6 +135,7 @@ def create_staff(client_uuid, *, estate_id, username, name, role, password, phon
             phone=phone or "",
             patch=patch_id or None,
             password_hash=hash_password(password),
+            company_wide=company_wide,
         )
         coverage.hand_over(user)  # a butler given a patch takes the duties waiting for it
         return user, created
@@ -84,8 +143,10 @@ def create_staff(client_uuid, *, estate_id, username, name, role, password, phon
         raise DuplicateUsername(username) from exc
 
 
-def update_staff(user: User, *, username, name, role, phone, estate_id, patch_id, active) -> User:
+def update_staff(user: User, *, username, name, role, phone, estate_id, patch_id, active, actor=None) -> User:
     """Change a staff account's details, role, estate, patch or status."""
+    _may_place(actor, estate_id)
+    _may_place(actor, user.estate_id)
     deactivating = user.active and not active
     user.username = username.strip()
     user.name = name.strip()
@@ -97,7 +158,7 @@ def update_staff(user: User, *, username, name, role, phone, estate_id, patch_id
     user.patch = patch_id or None
     user.active = active
     if deactivating:
-        user.session_version = secrets.token_hex(4)
+        _end_all_sessions(user)
     try:
         with db.atomic():
             user.save()

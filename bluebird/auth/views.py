@@ -1,33 +1,32 @@
 """Login, logout and the 我的 (me) page."""
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from bluebird import clock
 from bluebird.auth import service
 from bluebird.auth.forms import LocaleForm, LoginForm, PasswordForm
+from bluebird.auth.limits import (
+    failed,
+    ip_limit,
+    known_device,
+    login_key,
+    remember_device,
+    username_limit,
+)
 from bluebird.extensions import LOCALES, limiter
 from bluebird.web import render, safe_next
 
 bp = Blueprint("auth", __name__)
 
 
-def _login_limit():
-    return current_app.config["LOGIN_LIMIT"]
-
-
-def _failed(response):
-    return response.status_code != 303
-
-
+# Only failed attempts count (deduct_when). Two limits: one username from one address (or
+# one known device), and one address over all usernames (a guesser trying many accounts;
+# a known device is exempt). There is deliberately no limit per username alone: it
+# would let anyone lock a colleague out.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(
-    _login_limit,
-    methods=["POST"],
-    deduct_when=_failed,
-    key_func=lambda: "user:" + request.form.get("username", "").strip().lower()[:40],
-)
+@limiter.limit(ip_limit, methods=["POST"], deduct_when=failed, exempt_when=lambda: bool(known_device()))
+@limiter.limit(username_limit, methods=["POST"], deduct_when=failed, key_func=login_key)
 def login():
     """Sign in with a username and password."""
     if current_user.is_authenticated:
@@ -38,9 +37,10 @@ def login():
         if user is not None:
             if session.get("locale") in LOCALES:  # the language picked on this page sticks
                 service.set_locale(user, session.pop("locale"))
-            login_user(user, remember=True)
+            login_user(service.open_session(user), remember=True)
             session.permanent = True
-            return redirect(safe_next(form.next.data) or url_for("shell.home"), code=303)
+            response = redirect(safe_next(form.next.data) or url_for("shell.home"), code=303)
+            return remember_device(response, user.username.lower())
         form.password.errors.append(_("Wrong username or password."))
         return render("auth/login.html", form=form, status=401)
     status = 400 if form.errors else 200
@@ -49,7 +49,9 @@ def login():
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
-    """Sign out and go back to the login page."""
+    """Sign out and go back to the login page; the session ends on the server too."""
+    if current_user.is_authenticated:
+        service.close_session(current_user)
     logout_user()
     session.pop("locale", None)
     return redirect(url_for("auth.login"), code=303)
@@ -92,7 +94,8 @@ def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         if service.change_password(current_user, form.current.data, form.new.data):
-            login_user(current_user._get_current_object(), remember=True)
+            # Every session ended with the old password; this device gets a new one.
+            login_user(service.open_session(current_user._get_current_object()), remember=True)
             flash(_("Password changed."), "ok")
             return redirect(url_for("auth.me"), code=303)
         form.current.errors.append(_("The current password is wrong."))

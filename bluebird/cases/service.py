@@ -106,6 +106,8 @@ def register(client_uuid, *, estate, registrar, fields: dict, photos=()):
             raise CaseError(_l("Choose a technician of this estate."), status=422, field="assignee")
     if fields.get("price_item"):
         item = PriceItem.get_or_none((PriceItem.id == fields["price_item"]) & (PriceItem.estate == estate.id))
+        if item is None:
+            raise CaseError(_l("Choose an item of this estate's price list."), status=422, field="price_item")
         fields["price_item"] = item
         if item and fields.get("price") is None:
             fields["price"] = Decimal(item.price)

@@ -2,7 +2,7 @@
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -75,6 +75,8 @@ def routing():
         value = request.form.get(target, "")
         if value.isdigit() and int(value) in valid:
             chosen[target] = int(value)
+        elif value.strip() not in ("", "0"):
+            abort(404)  # nobody of this estate's supervisors: another estate's id, or a forged one
     estate.set_setting("complaint_routing", chosen)
     return redirect(url_for("settings.index"), code=303)
 

@@ -44,11 +44,21 @@ def register_key(client_uuid, *, estate, actor, fields: dict):
     return key, created
 
 
+def _at_the_desk(key, actor):
+    # Keys are lent and taken back at the desk (reception, or a supervisor standing in),
+    # never by the borrower himself: the desk holds the cabinet and sees the key come back.
+    from bluebird.frontdesk.service import DESK
+
+    if actor.role not in DESK or actor.estate_id != key.estate_id:
+        raise DeskError(_l("Keys are lent and taken back at the front desk."), status=403)
+
+
 def lend(key, actor, client_uuid, *, borrower: str, borrower_user_id=None, purpose: str, due_at):
     """Lend a key: who, why, until when. Refused if it is already out."""
     earlier = replayed(KeyLoan, client_uuid, estate=key.estate_id, lent_by=actor.id)
     if earlier is not None:
         return earlier, False
+    _at_the_desk(key, actor)
     out = key.open_loan()
     if out is not None:
         raise DeskError(_l("This key is already out: lent to %(who)s, due back %(when)s.", who=out.borrower,
@@ -85,6 +95,7 @@ def lend(key, actor, client_uuid, *, borrower: str, borrower_user_id=None, purpo
 
 def give_back(key, actor, note=""):
     """Take a key back; the borrower's duty closes (late, if it is late)."""
+    _at_the_desk(key, actor)
     loan = key.open_loan()
     if loan is None:
         raise DeskError(_l("This key is not out, so it cannot be returned."), status=409)

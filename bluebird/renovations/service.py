@@ -19,6 +19,40 @@ class PermitError(Exception):
         self.status = status
 
 
+# Who may change a permit once registered (README, "Who may change what"). A permit's
+# owner is the butler of its unit's patch (any butler if the building has no patch); the
+# supervisors may do everything; the desk also issues worker passes; everyone else who
+# may see permits (other butlers, reception, the inspector) only reads them.
+ADVANCE, PASS, NOTICE = "advance", "pass", "notice"
+_REFUSED = {
+    ADVANCE: _l("Only the butler of this unit's patch or a supervisor can do this."),
+    PASS: _l("Only the desk, the butler of this unit's patch or a supervisor can issue a pass."),
+    NOTICE: _l("Only the butler of this unit's patch or a supervisor can serve a notice."),
+}
+
+
+def is_patch_butler(permit: Permit, actor) -> bool:
+    """Tell whether `actor` is the butler who looks after the permit's unit."""
+    if actor.role != roles.BUTLER or actor.estate_id != permit.estate_id:
+        return False
+    patch_id = permit.unit.building.patch_id
+    return patch_id is None or actor.patch_id == patch_id
+
+
+def may(permit: Permit, actor, action: str) -> bool:
+    """Tell whether `actor` may take `action` (ADVANCE, PASS, NOTICE) on the permit."""
+    if actor.estate_id != permit.estate_id:
+        return False
+    if actor.role in roles.SUPERVISING or is_patch_butler(permit, actor):
+        return True
+    return action == PASS and actor.role == roles.RECEPTION
+
+
+def _require(permit, actor, action):
+    if not may(permit, actor, action):
+        raise PermitError(_REFUSED[action], status=403)
+
+
 def apply(client_uuid, *, estate_id, unit, actor, fields) -> Permit:
     """Register a renovation application for a unit."""
     if fields["ends_on"] < fields["starts_on"]:
@@ -36,8 +70,7 @@ def advance(permit: Permit, actor) -> Permit:
     nxt = PermitStatus.NEXT.get(permit.status)
     if nxt is None:
         raise PermitError(_l("This permit is closed."))
-    if nxt in (PermitStatus.APPROVED, PermitStatus.CLOSED) and actor.role not in roles.SUPERVISING + (roles.BUTLER,):
-        raise PermitError(_l("Only a butler or a supervisor can do this."), status=403)
+    _require(permit, actor, ADVANCE)
     with db.atomic():
         before = permit.status
         permit.status = nxt
@@ -52,6 +85,7 @@ def advance(permit: Permit, actor) -> Permit:
 
 def add_pass(client_uuid, permit: Permit, *, name, id_number, phone, valid_until, actor) -> WorkerPass:
     """Issue a worker's pass; only the last digits of the ID card are stored."""
+    _require(permit, actor, PASS)
     digits = "".join(c for c in id_number if c.isalnum())
     if len(digits) < 6:
         raise PermitError(_l("Enter the ID card number."), status=422)
@@ -67,6 +101,7 @@ def add_pass(client_uuid, permit: Permit, *, name, id_number, phone, valid_until
 
 def notice(permit: Permit, actor, kind: str, text: str):
     """Serve a stop-work or rectification notice (停工/整改通知) after a violation."""
+    _require(permit, actor, NOTICE)
     if kind not in ("stop_work", "rectify") or not (text or "").strip():
         raise PermitError(_l("Choose the notice and write what must change."), status=422)
     record(permit.estate_id, permit.subject, actor.id, "notice", notice=kind, text=text.strip()[:1000])

@@ -66,7 +66,9 @@ def _page(permit, status=200, pass_form=None, notice_form=None, error=None):
                   rounds=list(Round.select().where((Round.place_kind == "permit") & (Round.place_id == permit.id))
                               .order_by(Round.started_at.desc())),
                   events=list(Event.for_subject(permit.subject)), today=service.today(current_user.estate),
-                  statuses=PermitStatus.LABELS, next_status=PermitStatus.NEXT.get(permit.status))
+                  statuses=PermitStatus.LABELS, next_status=PermitStatus.NEXT.get(permit.status),
+                  may={action: service.may(permit, current_user, action)
+                       for action in (service.ADVANCE, service.PASS, service.NOTICE)})
 
 
 @bp.route("/<int:permit_id>")
@@ -109,5 +111,8 @@ def notice(permit_id):
     form = NoticeForm()
     if not form.validate_on_submit():
         return _page(permit, status=422, notice_form=form)
-    service.notice(permit, current_user, form.kind.data, form.text.data)
+    try:
+        service.notice(permit, current_user, form.kind.data, form.text.data)
+    except service.PermitError as exc:
+        return _page(permit, status=exc.status, notice_form=form, error=exc.message)
     return redirect(url_for("renovations.show", permit_id=permit.id), code=303)

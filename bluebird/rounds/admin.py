@@ -1,5 +1,5 @@
 """Admin (desktop): edit checklists (each save is a new version) and print QR checkpoints."""
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -85,6 +85,8 @@ def add_checkpoint():
     name = request.form.get("name", "").strip()[:60]
     patch_id = request.form.get("patch", type=int)
     patch = Patch.get_or_none((Patch.id == patch_id) & (Patch.estate == estate_id())) if patch_id else None
+    if patch_id and patch is None:
+        abort(404)  # another estate's patch
     if name and not Checkpoint.get_or_none((Checkpoint.estate == estate_id()) & (Checkpoint.name == name)):
         count = Checkpoint.select().where(Checkpoint.estate == estate_id()).count()
         Checkpoint.create(estate=estate_id(), name=name, patch=patch, position=count + 1)

@@ -9,7 +9,7 @@ from bluebird.db import db
 from bluebird.duties.models import Duty
 from bluebird.duties.views import overdue_board
 from bluebird.estate.models import Unit, UnitStatus
-from bluebird.web import estate_id, render
+from bluebird.web import estate_id, render, require_role
 
 bp = Blueprint("shell", __name__)
 
@@ -34,6 +34,7 @@ def home():
 @login_required
 def dashboard():
     """The manager's dashboard: what is overdue and who holds it; the house table."""
+    require_role(*roles.SUPERVISING)  # field staff have their agenda (tests/test_pages_by_role.py)
     now = clock.now()
     return render(
         "shell/dashboard.html",
