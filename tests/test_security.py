@@ -12,6 +12,7 @@ from wtforms import SelectField
 from wtforms.fields.core import UnboundField
 
 from bluebird import clock
+from bluebird.rounds.models import TemplateItem
 from tests import factories
 
 PUBLIC = {"auth.login", "auth.logout", "auth.choose_language", "shell.healthz", "shell.manifest",
@@ -78,7 +79,8 @@ def foreign(other_estate):
     return {**desk, "building_id": building.id, "unit_id": unit.id, "resident_id": resident.id,
             "user_id": user.id, "duty_id": duty.id, "patch_id": patch.id, "case_id": case.id,
             "token": photo.token, "item_id": item.id, "round_id": round_.id, "template_id": round_.template_id,
-            "permit_id": permit.id, "notification_id": note.id}
+            "permit_id": permit.id, "notification_id": note.id,
+            "round_item_id": round_.template.items.order_by(TemplateItem.position).first().id}
 
 
 def test_every_object_route_is_404_for_another_estates_ids(app, admin_client, foreign):
@@ -247,13 +249,22 @@ FORM_CASES = {
     "raw:admin.patch": ("admin", lambda h, f: ("/admin/rounds/checkpoints", {"name": "外区门岗",
                                                                               "patch": str(f["patch_id"])})),
     "raw:settings.routing": ("admin", lambda h, f: ("/admin/settings/routing", {"service": str(f["head_id"])})),
+    # The item a round answer names must be the item of the URL (a double tap never answers the next one).
+    "rounds.ItemForm.item_id": ("butler", lambda h, f: (
+        f"/rounds/{h['round_id']}/items/{h['round_item_id']}",
+        {"client_uuid": _uuid(), "result": "ok", "item_id": str(f.get("round_item_id", f["item_id"]))})),
+}
+# Fields whose refusal is proven by a test of their own, with a stricter case than another
+# estate's id (a resident of another unit of the same estate).
+PROVEN_ELSEWHERE = {
+    "rounds.FinishForm.owner_id": "tests/test_movein.py::test_a_move_in_signed_by_a_registered_resident_adds_nobody",
 }
 # Refused with a message on the page it redirects to (303), writing nothing: rounds start.
 REFUSED_BY_REDIRECT = {"rounds.StartForm.permit", "rounds.StartForm.unit_code"}
 
 
 def test_every_id_field_of_every_form_has_a_case():
-    covered = {name.split("(")[0] for name in FORM_CASES} | {"raw:settings.routing"}
+    covered = {name.split("(")[0] for name in FORM_CASES} | {"raw:settings.routing"} | set(PROVEN_ELSEWHERE)
     missing = _id_fields() - covered
     assert not missing, f"add a case to FORM_CASES (another estate's id must be refused) for {sorted(missing)}"
     assert len(covered) >= 20
@@ -268,9 +279,11 @@ def home(estate, butler, receptionist, technician, manager):
 
     item = PriceItem.create(estate=estate, name="开锁", price="30.00")
     permit = factories.make_permit(unit, butler)
+    patrol = factories.make_round(estate, butler)
+    first_item = patrol.template.items.order_by(TemplateItem.position).first()
     own = {"estate_id": estate.id, "patch_id": butler.patch_id, "item_id": item.id, "user_id": technician.id,
-           "head_id": manager.id, "permit_id": permit.id, "unit_code": "3-1502"}
-    return {"case_id": factories.make_case(unit, receptionist).id, "call_id": factories.make_call(receptionist).id,
+           "head_id": manager.id, "permit_id": permit.id, "unit_code": "3-1502", "round_item_id": first_item.id}
+    return {"round_id": patrol.id, "round_item_id": first_item.id,"case_id": factories.make_case(unit, receptionist).id, "call_id": factories.make_call(receptionist).id,
             "key_id": factories.make_key(estate, receptionist, unit=unit).id, "butler_id": butler.id, "own": own}
 
 
