@@ -9,6 +9,7 @@ from bluebird.db import db
 from bluebird.duties.models import Duty
 from bluebird.duties.views import overdue_board
 from bluebird.estate.models import Unit, UnitStatus
+from bluebird.shell.nav import more_items
 from bluebird.web import estate_id, render
 
 bp = Blueprint("shell", __name__)
@@ -110,3 +111,10 @@ def service_worker():
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
     return response
+
+
+@bp.route("/more")
+@login_required
+def more():
+    """更多: the office roles' pages the phone tab bar has no room for."""
+    return render("shell/more.html", items=more_items(current_user))

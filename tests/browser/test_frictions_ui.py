@@ -1,0 +1,132 @@
+"""The rough edges a new user hit on a phone (issue 10 §4): bell, lost flash, landing on
+the duty's action, layout at 390 px, forms, the dashboard's overdue rows, who to call."""
+
+import pytest
+from playwright.sync_api import expect
+
+from bluebird import clock
+from bluebird.rounds.models import Round
+from tests import factories
+
+pytestmark = pytest.mark.browser
+
+ROLES = ["butler", "technician", "inspector", "reception", "manager", "admin"]
+PHONE_WIDTH = 390
+
+
+def _office():
+    """An estate with something in every list: cases, desk log rows, a finished inspection."""
+    estate = factories.make_estate("home", "蓝鸟花园")
+    patch = factories.make_patch(estate, "一区")
+    building = factories.make_building(estate, "3", patch=patch)
+    unit = factories.make_unit(building, "1502")
+    factories.make_resident(unit, "张伟", "13912345678")
+    users = {role: factories.make_user(estate, role=role, username=role, name=f"{role}名",
+                                       patch=patch if role == "butler" else None) for role in ROLES}
+    case = factories.make_case(unit, users["butler"], description="厨房水龙头漏水，" * 20)
+    reception = users["reception"]
+    factories.make_call(reception, unit=unit, matter="咨询物业费缴费时间以及停车位月租的办理流程" * 3)
+    factories.make_visitor(reception, unit=unit, purpose="探亲访友，送东西给业主" * 2)
+    factories.make_message(reception, users["butler"], matter="请回电，关于装修押金退还" * 3)
+    factories.make_parcel(unit, reception)
+    inspection = factories.make_round(estate, users["inspector"], kind="quality")
+    Round.update(finished_at=clock.now(), score=92).where(Round.id == inspection.id).execute()
+    return estate, users, case
+
+
+_OVERFLOW = "() => document.scrollingElement.scrollWidth"
+
+
+def _nav_hrefs(page):
+    """The nav links a thumb can see: the tab bar, and the 更多 page's list if there is one."""
+    links = page.locator("nav.tabbar a, nav.topnav a").all()
+    hrefs = [a.get_attribute("href") for a in links if a.is_visible()]
+    return list(dict.fromkeys(hrefs))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_nav_page_fits_a_phone(new_page, login, collector, screenshot, role):
+    """At 390 px every role gets a tab bar with everything reachable, and no page scrolls sideways."""
+    _office()
+    page = new_page("phone")
+    login(page, role)
+    hrefs = _nav_hrefs(page)
+    assert len(hrefs) == 5, hrefs  # five tabs, not an 8-link strip
+    tabbar = page.locator("nav.tabbar")
+    assert tabbar.is_visible()
+    box = tabbar.bounding_box()
+    assert box["width"] == PHONE_WIDTH and abs(box["y"] + box["height"] - 844) <= 1
+    for a in page.locator("nav.tabbar a, nav.topnav a, header a").all():
+        if a.is_visible():
+            rect = a.bounding_box()
+            assert rect["x"] >= 0 and rect["x"] + rect["width"] <= PHONE_WIDTH, a.get_attribute("href")
+    more = page.locator("nav.tabbar a[href='/more']")
+    if more.count():
+        more.click()
+        page.wait_for_url("**/more")
+        expect(more).to_have_attribute("aria-current", "page")
+        hrefs += [a.get_attribute("href") for a in page.locator("main .more-list a").all()]
+    extra = {"inspector": ["/rounds/quality"], "manager": ["/rounds/quality", "/desk/log"],
+             "reception": ["/desk/log", "/cases/new?kind=repair"]}
+    pages = list(dict.fromkeys(hrefs + extra.get(role, [])))
+    for href in pages:
+        page.goto(href)
+        width = page.evaluate(_OVERFLOW)
+        assert width <= PHONE_WIDTH, f"{role} {href} is {width} px wide"
+        # Every nav item of the page is on screen (nothing pushed off to the right).
+        assert page.locator("nav.tabbar").is_visible(), href
+    screenshot(page, f"frictions-{role}-phone-last.png")
+    collector.assert_clean()
+
+
+@pytest.mark.parametrize("role", ["manager", "admin", "reception"])
+def test_office_roles_keep_the_top_bar_on_a_tablet(new_page, login, collector, role):
+    _office()
+    page = new_page("tablet")
+    login(page, role)
+    assert page.locator("nav.topnav").is_visible()
+    assert not page.locator("nav.tabbar").is_visible()
+    collector.assert_clean()
+
+
+def test_small_controls_have_thumb_sized_hit_areas(new_page, login, collector, screenshot):
+    """The 紧急/保修 checkboxes and the breadcrumb links: at least 44 px tall to tap."""
+    _office()
+    page = new_page("phone")
+    login(page, "reception")
+    page.goto("/cases/new?kind=repair")
+    boxes = page.locator("form input[type=checkbox]")
+    assert boxes.count() >= 4
+    for box in boxes.all():
+        rect = box.bounding_box()
+        # The box itself is square and readable (it was squeezed to 14 px by its label's text) …
+        assert rect["width"] >= 20 and abs(rect["width"] - rect["height"]) <= 1, rect
+        # … and the label around it, which toggles it, is a 44 px target.
+        hit = box.evaluate("e => { const r = e.closest('label').getBoundingClientRect(); return [r.width, r.height]; }")
+        assert hit[0] >= 44 and hit[1] >= 44, hit
+    crumbs = page.locator(".crumbs a")
+    assert crumbs.count() >= 1
+    for link in crumbs.all():
+        assert link.bounding_box()["height"] >= 44
+    screenshot(page, "frictions-repair-form-phone.png", full_page=True)
+    collector.assert_clean()
+
+
+@pytest.mark.parametrize(("role", "device"), [(r, "phone") for r in ROLES] + [("manager", "tablet"), ("reception", "tablet")])
+def test_tapping_the_bell_opens_the_inbox_as_a_page(new_page, login, collector, screenshot, role, device):
+    """The bell's link used to inherit the poll's hx-select="#bell": the page became a bell."""
+    _estate, users, _case = _office()
+    factories.make_notification(users[role], title="24小时回访到期", url="/agenda")
+    page = new_page(device)
+    login(page, role)
+    page.locator("a.bell").click()
+    page.wait_for_url("**/notifications/")
+    expect(page.locator("main h1")).to_have_text("通知")
+    expect(page.locator(".notes")).to_contain_text("24小时回访到期")
+    nav = page.locator("nav.tabbar" if device == "phone" else "nav.topnav")
+    expect(nav).to_be_visible()
+    assert nav.locator("a").count() >= 5
+    expect(page.locator("header .brand")).to_be_visible()
+    assert page.locator("#bell").count() == 1
+    screenshot(page, f"frictions-bell-{role}-{device}.png")
+    collector.assert_clean()
