@@ -153,8 +153,11 @@ def _register_hooks(app):
         if not db.is_closed():
             db.close()
 
+    from bluebird.web import answer_upload_redirect
+
     @app.after_request
     def headers(response):
+        response = answer_upload_redirect(response)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

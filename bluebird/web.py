@@ -1,4 +1,5 @@
 """htmx-aware rendering and the small helpers every view uses."""
+import json
 from datetime import UTC
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -12,6 +13,12 @@ from flask_login import current_user
 from bluebird import clock
 
 HTMX_FILE = "vendor/htmx-2.0.11.min.js"
+
+# static/photos.js uploads by XMLHttpRequest, which follows a 303 by itself: the GET it
+# makes would use up the flash, then the page loads a second time. It says so with this
+# header, and a redirect is answered 200 naming its target, for one real navigation.
+UPLOAD_HEADER = "X-Bluebird-Upload"
+REDIRECT_HEADER = "X-Bluebird-Redirect"
 
 
 def is_htmx() -> bool:
@@ -28,6 +35,21 @@ def render(page: str, fragment: str | None = None, status: int = 200, **context)
     """Render the whole page, or just its fragment for an htmx request."""
     template = fragment if (fragment and is_htmx()) else page
     return render_template(template, **context), status
+
+
+def answer_upload_redirect(response):
+    """Turn a redirect answering the photo uploader's XHR into a 200 that names its target."""
+    if request.headers.get(UPLOAD_HEADER) != "1" or not (300 <= response.status_code < 400):
+        return response
+    location = response.headers.get("Location")
+    if not location:
+        return response
+    del response.headers["Location"]
+    response.status_code = 200
+    response.set_data(json.dumps({"redirect": location}))
+    response.mimetype = "application/json"
+    response.headers[REDIRECT_HEADER] = location
+    return response
 
 
 def safe_next(target: str | None) -> str | None:

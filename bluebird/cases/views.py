@@ -1,5 +1,5 @@
 """Cases: list, register, the case page and its steps. Views parse, call the service, render."""
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -251,6 +251,7 @@ def add_photos(case_id):
     except photos.PhotoError as exc:
         return _page(case, status=exc.status, error=exc.message)
     service.comment(case, current_user, _("%(n)d photo(s) added", n=len(added)))
+    flash(_("%(n)d photo(s) added", n=len(added)), "ok")
     return redirect(url_for("cases.show", case_id=case.id), code=303)
 
 

@@ -1,12 +1,16 @@
 """The rough edges a new user hit on a phone (issue 10 §4): bell, lost flash, landing on
 the duty's action, layout at 390 px, forms, the dashboard's overdue rows, who to call."""
 
+import re
+
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from bluebird import clock
-from bluebird.rounds.models import Round
+from bluebird.rounds.models import ItemResult, Round
 from tests import factories
+from tests.browser.conftest import CSP_LISTENER, DEVICES, TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
 
@@ -129,4 +133,75 @@ def test_tapping_the_bell_opens_the_inbox_as_a_page(new_page, login, collector, 
     expect(page.locator("header .brand")).to_be_visible()
     assert page.locator("#bell").count() == 1
     screenshot(page, f"frictions-bell-{role}-{device}.png")
+    collector.assert_clean()
+
+
+@pytest.fixture
+def quiet_page(browser, live_server, collector):
+    """A phone page with service workers blocked, so Playwright sees every request."""
+    context = browser.new_context(base_url=live_server, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                  service_workers="block", **DEVICES["phone"])
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(CSP_LISTENER)
+    page = context.new_page()
+    collector.watch(page)
+    yield page
+    context.close()
+    live_server.app.wait_idle(timeout=5)
+
+
+def _photo(tmp_path, name="leak.jpg"):
+    path = tmp_path / name
+    Image.new("RGB", (1200, 900), (80, 120, 160)).save(path, "JPEG", quality=90)
+    return str(path)
+
+
+def _requests_to(page, pattern):
+    """(method, path) of every request the page makes to URLs matching pattern."""
+    seen = []
+    rx = re.compile(pattern)
+    page.on("request", lambda r: seen.append((r.method, r.url.split("?")[0])) if rx.search(r.url) else None)
+    return seen
+
+
+def test_the_flash_survives_a_photo_upload_on_a_case(quiet_page, login, collector, tmp_path, screenshot):
+    """One POST, one GET, and the message shows (the XHR used to follow the 303 and eat it)."""
+    _estate, _users, case = _office()
+    page = quiet_page
+    login(page, "butler")
+    page.goto(f"/cases/{case.id}")
+    seen = _requests_to(page, rf"/cases/{case.id}(/photos)?(\?|$)")
+    form = page.locator(f"form[action$='/cases/{case.id}/photos']")
+    form.locator("input[type=file]").set_input_files(_photo(tmp_path))
+    expect(form.locator("[data-photo-previews] img")).to_have_count(1)
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".flash")).to_have_text("添加了 1 张照片")
+    page.wait_for_load_state("load")
+    base = page.url.split("/cases/")[0]
+    assert seen == [("POST", f"{base}/cases/{case.id}/photos"), ("GET", f"{base}/cases/{case.id}")], seen
+    screenshot(page, "frictions-case-photo-flash.png")
+    collector.assert_clean()
+
+
+def test_the_flash_survives_a_failed_round_item_with_a_photo(quiet_page, login, collector, tmp_path, screenshot):
+    _office()
+    page = quiet_page
+    login(page, "butler")
+    page.goto("/rounds/")
+    page.locator("form.start-card", has=page.locator("input[value=patrol]")).get_by_role("button").click()
+    page.wait_for_url(re.compile(r"/rounds/\d+$"))
+    patrol = Round.get(Round.kind == "patrol")
+    page.get_by_role("button", name="合格").click()
+    expect(page.locator("#current-item")).to_contain_text("2/")
+    seen = _requests_to(page, rf"/rounds/{patrol.id}(/items/\d+)?(\?|$)")
+    page.locator("summary.answer-fail").click()
+    page.fill("#current-item textarea[name=note]", "灭火器压力不足")
+    page.set_input_files("#item-photos", _photo(tmp_path, "extinguisher.jpg"))
+    page.locator("#current-item button[data-submit]").click()
+    expect(page.locator(".flash")).to_have_text("已为这个不合格项生成工单。")
+    expect(page.locator("#current-item")).to_contain_text("3/")
+    page.wait_for_load_state("load")
+    assert ItemResult.get(ItemResult.result == "fail").case_id
+    assert [m for m, _url in seen] == ["POST", "GET"], seen
+    screenshot(page, "frictions-round-photo-flash.png")
     collector.assert_clean()
