@@ -58,7 +58,7 @@ class Duty(BaseModel):
     def url(self):
         from bluebird.duties.rules import link_for
 
-        return link_for(self.subject)
+        return link_for(self.subject, self.kind)
 
     @classmethod
     def open_for(cls, user, limit=None):
