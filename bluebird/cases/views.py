@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from bluebird.auth import roles
 from bluebird.auth.models import User
-from bluebird.cases import listing, service
+from bluebird.cases import clocks, listing, service
 from bluebird.cases.forms import CallForm, CaseForm, DispatchForm, FinishForm, TextForm
 from bluebird.cases.kinds import (
     SATISFACTION,
@@ -20,7 +20,7 @@ from bluebird.cases.kinds import (
 )
 from bluebird.cases.models import Call, Case, PriceItem
 from bluebird.cases.timeline_text import describe
-from bluebird.duties.rules import register_link
+from bluebird.duties.rules import register_anchor, register_link
 from bluebird.estate.models import Unit
 from bluebird.forms import choices
 from bluebird.photos import service as photos
@@ -30,6 +30,13 @@ from bluebird.web import estate_id, get_scoped_or_404, render
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 register_link("case", lambda rest: url_for("cases.show", case_id=int(rest)))
+# A duty's link lands on the form that does it (the ids are in templates/cases/_actions.html).
+for _kind, _element in ((clocks.NOTIFY_OWNER, "log-call"), (clocks.CALLBACK_24H, "log-call"),
+                        (clocks.SATISFACTION, "log-call"), (clocks.COMPLAINT_CALLBACK, "log-call"),
+                        (clocks.ARRIVE, "tech-actions"), (clocks.FINISH, "tech-actions"),
+                        (clocks.RESOLVE, "resolve"), (clocks.ANSWER, "answer"), (clocks.INFO_ANSWER, "answer"),
+                        (clocks.INCIDENT_NOTIFY, "answer")):
+    register_anchor(_kind, _element)
 
 REGISTERS = (roles.BUTLER, roles.RECEPTION, roles.MANAGER, roles.ADMIN, roles.INSPECTOR)
 SEES_PHONES = (roles.BUTLER, roles.RECEPTION, roles.MANAGER, roles.ADMIN, roles.TECHNICIAN)

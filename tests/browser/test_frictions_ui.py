@@ -205,3 +205,46 @@ def test_the_flash_survives_a_failed_round_item_with_a_photo(quiet_page, login, 
     assert [m for m, _url in seen] == ["POST", "GET"], seen
     screenshot(page, "frictions-round-photo-flash.png")
     collector.assert_clean()
+
+
+def _in_view(page, selector):
+    """Whether the element starts on screen, below the sticky app bar, with room to show its start."""
+    return page.evaluate("""sel => { const e = document.querySelector(sel); if (!e) return 'missing';
+      const top = e.getBoundingClientRect().top, bar = document.querySelector('.appbar').getBoundingClientRect().bottom;
+      return (top >= bar - 1 && top + 160 <= window.innerHeight) || [top, bar, window.scrollY]; }""", selector)
+
+
+@pytest.mark.parametrize(("role", "kind", "anchor"), [
+    ("butler", "repair_satisfaction", "#log-call"),
+    ("butler", "repair_callback_24h", "#log-call"),
+    ("technician", "repair_arrive", "#tech-actions"),
+    ("butler", "desk_message_answer", "#answer-form"),
+])
+def test_the_duty_you_tap_lands_on_its_form(new_page, login, collector, screenshot, role, kind, anchor):
+    """A 满意度回访 opened the case at the top, the 登记通话 form four screens down."""
+    from bluebird.cases.models import Case
+
+    _estate, users, case = _office()
+    user = users[role]
+    if kind == "desk_message_answer":
+        message = factories.make_message(users["reception"], user, matter="请回电，关于装修押金退还" * 12)
+        subject = f"deskmsg:{message.id}"
+    else:
+        # A long description, as owners dictate them: the form is well below the first screen.
+        Case.update(status="dispatched", assignee=users["technician"],
+                    description="厨房水龙头漏水，楼下天花板有水渍。" * 40).where(Case.id == case.id).execute()
+        subject = case.subject
+    factories.make_duty(user, kind=kind, subject=subject, title="3-1502")
+    page = new_page("phone")
+    login(page, role)
+    page.goto("/agenda")
+    page.locator("a.duty-link", has_text="3-1502").first.click()
+    page.wait_for_url(f"**{anchor}")
+    expect(page.locator(anchor)).to_be_visible()
+    page.wait_for_timeout(200)  # htmx scrolls to the anchor after the swap settles
+    assert _in_view(page, anchor) is True, anchor
+    # A full load of the same link lands there too.
+    page.reload()
+    assert _in_view(page, anchor) is True, anchor
+    screenshot(page, f"frictions-duty-{kind}.png")
+    collector.assert_clean()
