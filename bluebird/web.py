@@ -6,9 +6,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
-from flask import abort, g, render_template, request
+from flask import abort, current_app, g, render_template, request
 from flask_babel import get_locale, get_timezone, gettext
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from bluebird import clock
 
@@ -50,6 +51,32 @@ def answer_upload_redirect(response):
     response.mimetype = "application/json"
     response.headers[REDIRECT_HEADER] = location
     return response
+
+
+def keep_url_after_refusal(response):
+    """A boosted form the server refused stays at the page's address in history.
+
+    htmx would push the form's action (a POST-only URL): a reload or a back there then
+    met a bare 405. The page shown is the one the form is on, so its URL stays.
+    """
+    if request.method == "POST" and request.headers.get("HX-Boosted") and response.status_code >= 400:
+        response.headers.setdefault("HX-Push-Url", "false")
+    return response
+
+
+def owning_page(path: str) -> str | None:
+    """The nearest page above a POST-only path that answers GET (/cases/7/calls → /cases/7)."""
+    adapter = current_app.url_map.bind("localhost")
+    parts = path.rstrip("/").split("/")
+    while len(parts) > 1:
+        parts.pop()
+        for candidate in ("/".join(parts) or "/", "/".join(parts) + "/"):
+            try:
+                adapter.match(candidate, method="GET")
+            except HTTPException:
+                continue
+            return candidate
+    return None
 
 
 def safe_next(target: str | None) -> str | None:

@@ -11,20 +11,20 @@ from wtforms import (
 )
 from wtforms.validators import Length, NumberRange, Optional
 
-from bluebird.forms import choices
+from bluebird.forms import choices, max_chars
 from bluebird.rounds.kinds import RESULTS
 
 
 class ItemForm(FlaskForm):
     client_uuid = HiddenField()
     result = SelectField(_l("Result"), choices=choices(RESULTS))
-    note = TextAreaField(_l("What is wrong"), validators=[Optional(), Length(max=500)])
+    note = TextAreaField(_l("What is wrong"), validators=[Optional(), max_chars(500)])
     deduction = IntegerField(_l("Points deducted"), validators=[Optional(), NumberRange(min=0, max=100)])
     photos = MultipleFileField(_l("Photos"))
 
 
 class FinishForm(FlaskForm):
-    note = TextAreaField(_l("Summary note"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Summary note"), validators=[Optional(), max_chars(2000)])
     keys_note = StringField(_l("Keys handed over"), validators=[Optional(), Length(max=200)])
     signature_data = HiddenField()
 

@@ -248,3 +248,73 @@ def test_the_duty_you_tap_lands_on_its_form(new_page, login, collector, screensh
     assert _in_view(page, anchor) is True, anchor
     screenshot(page, f"frictions-duty-{kind}.png")
     collector.assert_clean()
+
+
+def test_reloading_a_refused_form_shows_its_page_not_a_405(new_page, login, collector, screenshot):
+    _estate, _users, case = _office()
+    page = new_page("phone")
+    login(page, "butler")
+    page.goto(f"/cases/{case.id}")
+    comment = page.locator(f"form[action$='/cases/{case.id}/comment']")
+    comment.locator("button[type=submit]").click()  # empty: refused with a 422
+    expect(page.locator(".flash-error, .error").first).to_be_visible()
+    assert page.url.endswith(f"/cases/{case.id}"), page.url  # not the POST-only /comment
+    page.reload()
+    expect(page.locator("main h1")).to_contain_text("3-1502")
+    assert "405" not in page.locator("main").inner_text()
+    # A POST-only address reached some other way (an old history entry, a bookmark) opens its page.
+    page.goto(f"/cases/{case.id}/calls")
+    assert page.url.endswith(f"/cases/{case.id}")
+    expect(page.locator("#log-call")).to_be_visible()
+    collector.assert_clean(console=False)  # the deliberate 422 is a console error
+
+
+def test_going_back_to_the_case_form_keeps_the_unit(new_page, login, collector):
+    _office()
+    page = new_page("phone")
+    login(page, "butler")
+    page.goto("/cases/")
+    page.locator("a[href='/cases/new?kind=repair']").first.click()
+    page.wait_for_url("**/cases/new?kind=repair")
+    page.locator("input[name=unit_code]").press_sequentially("3-1502", delay=20)
+    expect(page.locator("#contacts")).to_contain_text("张伟")
+    page.fill("textarea[name=description]", "厨房漏水")
+    page.locator("button[data-submit]").click()
+    page.wait_for_url(re.compile(r"/cases/\d+$"))
+    page.go_back()
+    page.wait_for_url("**/cases/new?kind=repair")
+    expect(page.locator("textarea[name=description]")).to_have_value("厨房漏水")
+    expect(page.locator("input[name=unit_code]")).to_have_value("3-1502")
+    expect(page.locator("#contacts")).to_contain_text("张伟")  # and its residents to pick again
+    collector.assert_clean()
+
+
+def test_a_long_description_shows_its_limit_and_is_never_cut_silently(new_page, login, collector, screenshot):
+    from bluebird.cases.models import Case
+
+    _office()
+    page = new_page("phone")
+    login(page, "butler")
+    page.goto("/cases/new?kind=repair")
+    area = page.locator("textarea[name=description]")
+    assert area.get_attribute("maxlength") == "2000"
+    counter = page.locator("textarea[name=description] + .counter")
+    expect(counter).to_have_text("0 / 2000")
+    area.fill("漏" * 20000)
+    expect(counter).to_contain_text("2000 / 2000")
+    # A paste the browser cuts at the limit says so.
+    page.evaluate("""() => { const a = document.querySelector('textarea[name=description]'); a.focus();
+      const dt = new DataTransfer(); dt.setData('text/plain', 'x'.repeat(500));
+      a.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true, cancelable: true})); }""")
+    expect(counter).to_contain_text("超过 2000 字")
+    expect(counter).to_have_class(re.compile("is-full"))
+    screenshot(page, "frictions-long-description.png", full_page=True)
+    # A client without the attribute (a replayed outbox, an old page) is refused, not cut.
+    page.fill("input[name=unit_code]", "3-1502")
+    page.evaluate("document.querySelector('textarea[name=description]').removeAttribute('maxlength')")
+    area.fill("漏" * 20000)
+    page.locator("button[data-submit]").click()
+    expect(page.locator(".has-error .error")).to_have_text("最多 2000 字（现在 20000 字）。")
+    assert len(page.locator("textarea[name=description]").input_value()) == 20000
+    assert Case.select().where(Case.description.startswith("漏漏")).count() == 0
+    collector.assert_clean(console=False)  # the deliberate 422 is a console error
