@@ -91,6 +91,12 @@ class Duty(BaseModel):
         )
 
     @classmethod
+    def overdue_of(cls, estate_id, assignee_id=None, role=None, now=None):
+        """One row of the overdue board: a person's overdue duties (or a role's unassigned ones), oldest first."""
+        who = (cls.assignee == assignee_id) if assignee_id else (cls.assignee.is_null() & (cls.role == role))
+        return cls.overdue_in(estate_id, now).where(who)
+
+    @classmethod
     def overdue_by_person(cls, estate_id, now=None):
         """Count overdue duties per assignee (None for role-wide duties)."""
         now = now or clock.now()
