@@ -318,3 +318,33 @@ def test_a_long_description_shows_its_limit_and_is_never_cut_silently(new_page, 
     assert len(page.locator("textarea[name=description]").input_value()) == 20000
     assert Case.select().where(Case.description.startswith("漏漏")).count() == 0
     collector.assert_clean(console=False)  # the deliberate 422 is a console error
+
+
+@pytest.mark.parametrize("device", ["phone", "tablet"])
+def test_a_dashboard_row_opens_that_persons_overdue_duties(new_page, login, collector, screenshot, device):
+    from datetime import timedelta
+
+    _estate, users, case = _office()
+    butler, tech = users["butler"], users["technician"]
+    for n, kind in enumerate(["repair_callback_24h", "repair_satisfaction", "repair_notify_owner"]):
+        factories.make_duty(butler, kind=kind, subject=case.subject, title=f"回访{n}", due_in=timedelta(hours=-2 - n))
+    factories.make_duty(tech, kind="repair_arrive", subject=case.subject, title="孙师傅的", due_in=timedelta(hours=-1))
+    factories.make_duty(butler, kind="complaint_callback", subject=case.subject, title="还没到期")
+    page = new_page(device)
+    login(page, "manager")
+    page.goto("/dashboard")
+    row = page.locator("tr.link-row", has_text="butler名")
+    expect(row.locator("td.num")).to_have_text("3")
+    row.locator("a").first.click()
+    page.wait_for_url(f"**/dashboard/overdue?user={butler.id}")
+    duties = page.locator("#overdue-list li.duty")
+    expect(duties).to_have_count(3)
+    expect(page.locator("#overdue-list")).not_to_contain_text("孙师傅的")
+    expect(page.locator("#overdue-list")).not_to_contain_text("还没到期")
+    assert row.count() == 0 and page.locator("h1").inner_text().startswith("已超时")
+    # Each row is one tap from where the duty is done.
+    assert duties.first.locator("a").get_attribute("href") == f"/cases/{case.id}#log-call"
+    duties.first.locator("a").click()
+    page.wait_for_url(f"**/cases/{case.id}#log-call")
+    screenshot(page, f"frictions-overdue-{device}.png")
+    collector.assert_clean()
