@@ -155,6 +155,7 @@ def _page(case, status=200, **forms):
         dispatch_form=dispatch_form, finish_form=forms.get("finish") or FinishForm(),
         call_form=forms.get("call") or CallForm(kind=_next_call(case)),
         text_form=forms.get("text") or TextForm(), error=forms.get("error"),
+        residents=list(service.residents_of(case.unit)) if case.unit_id else [],
         sees_phone=current_user.role in SEES_PHONES, call_labels=CallKind.LABELS, satisfaction=SATISFACTION,
         CaseStatus=CaseStatus, CaseKind=CaseKind, roles=roles,
     )

@@ -348,3 +348,35 @@ def test_a_dashboard_row_opens_that_persons_overdue_duties(new_page, login, coll
     page.wait_for_url(f"**/cases/{case.id}#log-call")
     screenshot(page, f"frictions-overdue-{device}.png")
     collector.assert_clean()
+
+
+def test_the_technician_sees_whom_to_call_and_the_unit_links_to_its_page(new_page, login, collector, screenshot):
+    from bluebird.cases.models import Case
+
+    _estate, users, case = _office()
+    Case.update(status="dispatched", assignee=users["technician"], contact_name="业主",
+                contact_phone="").where(Case.id == case.id).execute()
+    page = new_page("phone")
+    login(page, "technician")
+    page.goto(f"/cases/{case.id}")
+    call = page.locator("#case-residents a[href^='tel:']")
+    expect(call).to_have_count(1)
+    assert call.get_attribute("href") == "tel:13912345678"
+    expect(page.locator("#case-residents")).to_contain_text("张伟")
+    assert call.bounding_box()["height"] >= 44
+    screenshot(page, "frictions-tech-case.png")
+    page.locator("h1 a.unit-link").click()
+    page.wait_for_url(f"**/estate/units/{case.unit_id}")
+    expect(page.locator("h1")).to_have_text("3-1502")
+    collector.assert_clean()
+
+
+def test_residents_phones_are_masked_for_roles_that_do_not_call(new_page, login, collector):
+    _estate, _users, case = _office()
+    page = new_page("phone")
+    login(page, "inspector")
+    page.goto(f"/cases/{case.id}")
+    expect(page.locator("#case-residents")).to_contain_text("139****5678")
+    assert page.locator("#case-residents a[href^='tel:']").count() == 0
+    assert "13912345678" not in page.content()
+    collector.assert_clean()
