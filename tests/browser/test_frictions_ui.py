@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 from bluebird import clock
 from bluebird.rounds.models import ItemResult, Round
 from tests import factories
-from tests.browser.conftest import CSP_LISTENER, DEVICES, TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +38,14 @@ def _office():
 
 
 _OVERFLOW = "() => document.scrollingElement.scrollWidth"
+
+
+def _phone_at(new_page, login, role, path):
+    """A phone page, signed in as role, at path."""
+    page = new_page("phone")
+    login(page, role)
+    page.goto(path)
+    return page
 
 
 def _nav_hrefs(page):
@@ -96,9 +103,7 @@ def test_office_roles_keep_the_top_bar_on_a_tablet(new_page, login, collector, r
 def test_small_controls_have_thumb_sized_hit_areas(new_page, login, collector, screenshot):
     """The 紧急/保修 checkboxes and the breadcrumb links: at least 44 px tall to tap."""
     _office()
-    page = new_page("phone")
-    login(page, "reception")
-    page.goto("/cases/new?kind=repair")
+    page = _phone_at(new_page, login, "reception", "/cases/new?kind=repair")
     boxes = page.locator("form input[type=checkbox]")
     assert boxes.count() >= 4
     for box in boxes.all():
@@ -136,20 +141,6 @@ def test_tapping_the_bell_opens_the_inbox_as_a_page(new_page, login, collector, 
     collector.assert_clean()
 
 
-@pytest.fixture
-def quiet_page(browser, live_server, collector):
-    """A phone page with service workers blocked, so Playwright sees every request."""
-    context = browser.new_context(base_url=live_server, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                  service_workers="block", **DEVICES["phone"])
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(CSP_LISTENER)
-    page = context.new_page()
-    collector.watch(page)
-    yield page
-    context.close()
-    live_server.app.wait_idle(timeout=5)
-
-
 def _photo(tmp_path, name="leak.jpg"):
     path = tmp_path / name
     Image.new("RGB", (1200, 900), (80, 120, 160)).save(path, "JPEG", quality=90)
@@ -164,10 +155,10 @@ def _requests_to(page, pattern):
     return seen
 
 
-def test_the_flash_survives_a_photo_upload_on_a_case(quiet_page, login, collector, tmp_path, screenshot):
+def test_the_flash_survives_a_photo_upload_on_a_case(phone_page, login, collector, tmp_path, screenshot):
     """One POST, one GET, and the message shows (the XHR used to follow the 303 and eat it)."""
     _estate, _users, case = _office()
-    page = quiet_page
+    page = phone_page
     login(page, "butler")
     page.goto(f"/cases/{case.id}")
     seen = _requests_to(page, rf"/cases/{case.id}(/photos)?(\?|$)")
@@ -183,9 +174,9 @@ def test_the_flash_survives_a_photo_upload_on_a_case(quiet_page, login, collecto
     collector.assert_clean()
 
 
-def test_the_flash_survives_a_failed_round_item_with_a_photo(quiet_page, login, collector, tmp_path, screenshot):
+def test_the_flash_survives_a_failed_round_item_with_a_photo(phone_page, login, collector, tmp_path, screenshot):
     _office()
-    page = quiet_page
+    page = phone_page
     login(page, "butler")
     page.goto("/rounds/")
     page.locator("form.start-card", has=page.locator("input[value=patrol]")).get_by_role("button").click()
@@ -235,9 +226,7 @@ def test_the_duty_you_tap_lands_on_its_form(new_page, login, collector, screensh
                     description="厨房水龙头漏水，楼下天花板有水渍。" * 40).where(Case.id == case.id).execute()
         subject = case.subject
     factories.make_duty(user, kind=kind, subject=subject, title="3-1502")
-    page = new_page("phone")
-    login(page, role)
-    page.goto("/agenda")
+    page = _phone_at(new_page, login, role, "/agenda")
     page.locator("a.duty-link", has_text="3-1502").first.click()
     page.wait_for_url(f"**{anchor}")
     expect(page.locator(anchor)).to_be_visible()
@@ -252,9 +241,7 @@ def test_the_duty_you_tap_lands_on_its_form(new_page, login, collector, screensh
 
 def test_reloading_a_refused_form_shows_its_page_not_a_405(new_page, login, collector, screenshot):
     _estate, _users, case = _office()
-    page = new_page("phone")
-    login(page, "butler")
-    page.goto(f"/cases/{case.id}")
+    page = _phone_at(new_page, login, "butler", f"/cases/{case.id}")
     comment = page.locator(f"form[action$='/cases/{case.id}/comment']")
     comment.locator("button[type=submit]").click()  # empty: refused with a 422
     expect(page.locator(".flash-error, .error").first).to_be_visible()
@@ -271,9 +258,7 @@ def test_reloading_a_refused_form_shows_its_page_not_a_405(new_page, login, coll
 
 def test_going_back_to_the_case_form_keeps_the_unit(new_page, login, collector):
     _office()
-    page = new_page("phone")
-    login(page, "butler")
-    page.goto("/cases/")
+    page = _phone_at(new_page, login, "butler", "/cases/")
     page.locator("a[href='/cases/new?kind=repair']").first.click()
     page.wait_for_url("**/cases/new?kind=repair")
     page.locator("input[name=unit_code]").press_sequentially("3-1502", delay=20)
@@ -293,9 +278,7 @@ def test_a_long_description_shows_its_limit_and_is_never_cut_silently(new_page, 
     from bluebird.cases.models import Case
 
     _office()
-    page = new_page("phone")
-    login(page, "butler")
-    page.goto("/cases/new?kind=repair")
+    page = _phone_at(new_page, login, "butler", "/cases/new?kind=repair")
     area = page.locator("textarea[name=description]")
     assert area.get_attribute("maxlength") == "2000"
     counter = page.locator("textarea[name=description] + .counter")
@@ -356,9 +339,7 @@ def test_the_technician_sees_whom_to_call_and_the_unit_links_to_its_page(new_pag
     _estate, users, case = _office()
     Case.update(status="dispatched", assignee=users["technician"], contact_name="业主",
                 contact_phone="").where(Case.id == case.id).execute()
-    page = new_page("phone")
-    login(page, "technician")
-    page.goto(f"/cases/{case.id}")
+    page = _phone_at(new_page, login, "technician", f"/cases/{case.id}")
     call = page.locator("#case-residents a[href^='tel:']")
     expect(call).to_have_count(1)
     assert call.get_attribute("href") == "tel:13912345678"
@@ -373,9 +354,7 @@ def test_the_technician_sees_whom_to_call_and_the_unit_links_to_its_page(new_pag
 
 def test_residents_phones_are_masked_for_roles_that_do_not_call(new_page, login, collector):
     _estate, _users, case = _office()
-    page = new_page("phone")
-    login(page, "inspector")
-    page.goto(f"/cases/{case.id}")
+    page = _phone_at(new_page, login, "inspector", f"/cases/{case.id}")
     expect(page.locator("#case-residents")).to_contain_text("139****5678")
     assert page.locator("#case-residents a[href^='tel:']").count() == 0
     assert "13912345678" not in page.content()
