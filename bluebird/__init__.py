@@ -4,7 +4,7 @@ import os
 import time
 from pathlib import Path
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, g, jsonify, redirect, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -98,7 +98,7 @@ def _register_blueprints(app):
 
 
 def _register_errors(app):
-    from bluebird.web import render
+    from bluebird.web import owning_page, render
 
     messages = {
         400: lambda: _("The request could not be understood."),
@@ -113,6 +113,9 @@ def _register_errors(app):
 
     def handler(code):
         def handle(error):
+            if code == 405 and request.method == "GET" and (page := owning_page(request.path)):
+                # A form's POST-only address reached by reload, back or a bookmark: its page.
+                return redirect(page, code=303)
             if code == 500 and not db.is_closed() and db.in_transaction():
                 db.rollback()
             message = messages[code]()
@@ -165,8 +168,11 @@ def _register_hooks(app):
         if not db.is_closed():
             db.close()
 
+    from bluebird.web import answer_upload_redirect, keep_url_after_refusal
+
     @app.after_request
     def headers(response):
+        response = keep_url_after_refusal(answer_upload_redirect(response))
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -1,17 +1,25 @@
 """htmx-aware rendering and the small helpers every view uses."""
+import json
 from datetime import UTC
 from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
-from flask import abort, g, render_template, request
+from flask import abort, current_app, g, render_template, request
 from flask_babel import get_locale, get_timezone, gettext
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from bluebird import clock
 
 HTMX_FILE = "vendor/htmx-2.0.11.min.js"
+
+# static/photos.js uploads by XMLHttpRequest, which follows a 303 by itself: the GET it
+# makes would use up the flash, then the page loads a second time. It says so with this
+# header, and a redirect is answered 200 naming its target, for one real navigation.
+UPLOAD_HEADER = "X-Bluebird-Upload"
+REDIRECT_HEADER = "X-Bluebird-Redirect"
 
 
 def is_htmx() -> bool:
@@ -28,6 +36,47 @@ def render(page: str, fragment: str | None = None, status: int = 200, **context)
     """Render the whole page, or just its fragment for an htmx request."""
     template = fragment if (fragment and is_htmx()) else page
     return render_template(template, **context), status
+
+
+def answer_upload_redirect(response):
+    """Turn a redirect answering the photo uploader's XHR into a 200 that names its target."""
+    if request.headers.get(UPLOAD_HEADER) != "1" or not (300 <= response.status_code < 400):
+        return response
+    location = response.headers.get("Location")
+    if not location:
+        return response
+    del response.headers["Location"]
+    response.status_code = 200
+    response.set_data(json.dumps({"redirect": location}))
+    response.mimetype = "application/json"
+    response.headers[REDIRECT_HEADER] = location
+    return response
+
+
+def keep_url_after_refusal(response):
+    """A boosted form the server refused stays at the page's address in history.
+
+    htmx would push the form's action (a POST-only URL): a reload or a back there then
+    met a bare 405. The page shown is the one the form is on, so its URL stays.
+    """
+    if request.method == "POST" and request.headers.get("HX-Boosted") and response.status_code >= 400:
+        response.headers.setdefault("HX-Push-Url", "false")
+    return response
+
+
+def owning_page(path: str) -> str | None:
+    """The nearest page above a POST-only path that answers GET (/cases/7/calls → /cases/7)."""
+    adapter = current_app.url_map.bind("localhost")
+    parts = path.rstrip("/").split("/")
+    while len(parts) > 1:
+        parts.pop()
+        for candidate in ("/".join(parts) or "/", "/".join(parts) + "/"):
+            try:
+                adapter.match(candidate, method="GET")
+            except HTTPException:
+                continue
+            return candidate
+    return None
 
 
 def safe_next(target: str | None) -> str | None:

@@ -63,6 +63,53 @@
     }
   });
 
+  // Long texts: a counter under each textarea[maxlength], and a word when the browser
+  // cut a paste at the limit (it does so silently). The sentence comes from the page.
+  function counterOf(area) {
+    var counter = area.nextElementSibling;
+    if (counter && counter.classList.contains("counter")) return counter;
+    counter = document.createElement("small");
+    counter.className = "counter";
+    counter.setAttribute("aria-live", "polite");
+    area.insertAdjacentElement("afterend", counter);
+    return counter;
+  }
+
+  function count(area, cut) {
+    var max = parseInt(area.getAttribute("maxlength"), 10);
+    if (!max) return;
+    var counter = counterOf(area), n = area.value.length;
+    var text = n + " / " + max;
+    if (cut) text += " · " + (document.body.dataset.msgCut || "").replace("{max}", max);
+    counter.textContent = text;
+    counter.classList.toggle("is-full", n >= max);
+  }
+
+  function countAll(root) {
+    (root || document).querySelectorAll("textarea[maxlength]").forEach(function (area) { count(area, false); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { countAll(document); });
+  document.addEventListener("htmx:load", function (evt) { countAll(evt.target); });
+  document.addEventListener("input", function (evt) {
+    if (evt.target.matches && evt.target.matches("textarea[maxlength]")) count(evt.target, false);
+  });
+  document.addEventListener("paste", function (evt) {
+    var area = evt.target;
+    if (!area.matches || !area.matches("textarea[maxlength]") || !evt.clipboardData) return;
+    var pasted = evt.clipboardData.getData("text").length;
+    var room = parseInt(area.getAttribute("maxlength"), 10) - area.value.length + (area.selectionEnd - area.selectionStart);
+    if (pasted > room) setTimeout(function () { count(area, true); }, 0);
+  });
+
+  // Back to a form the browser refilled (the unit typed before the last submit): show
+  // that unit's residents or suggestions again, as typing it did.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("input[list=unit-options][hx-get]").forEach(function (input) {
+      if (input.value) input.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  });
+
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});

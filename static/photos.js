@@ -365,6 +365,9 @@
     var xhr = new XMLHttpRequest();
     xhr.open((form.getAttribute("method") || "post").toUpperCase(), action);
     xhr.setRequestHeader("Accept", "text/html");
+    // Asks the server to name its redirect instead of sending one (bluebird/web.py): the
+    // XHR would follow a 303 itself, use up the flash, and the page would load twice.
+    xhr.setRequestHeader("X-Bluebird-Upload", "1");
     var progress = form.querySelector("[data-progress]");
     xhr.upload.addEventListener("progress", function (evt) {
       if (progress && evt.lengthComputable && evt.total) {
@@ -374,6 +377,12 @@
     });
     xhr.onload = function () {
       if (xhr.status === 0) return failed(form);
+      var target = xhr.getResponseHeader("X-Bluebird-Redirect");
+      if (xhr.status === 200 && target) {
+        if (progress) progress.value = 100;
+        window.location.assign(target);
+        return;
+      }
       var landed = xhr.responseURL ? withoutHash(xhr.responseURL) : "";
       if (xhr.status >= 200 && xhr.status < 300 && landed && landed !== withoutHash(action)) {
         // The server saved and redirected (303): go there for real.

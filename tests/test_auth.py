@@ -28,9 +28,10 @@ def test_each_role_lands_on_its_home(client, estate, role, landing):
     assert client.get(landing).status_code == 200
 
 
-def test_receptionist_gets_the_desk_layout_without_tab_bar(reception_client):
+def test_receptionist_gets_the_desk_layout_with_a_phone_tab_bar_for_narrow_screens(reception_client):
     page = reception_client.get("/desk").get_data(as_text=True)
-    assert "layout-desk" in page and 'class="tabbar"' not in page
+    # The top bar on a tablet; below 768 px CSS swaps it for the tab bar (four pages + 更多).
+    assert "layout-desk" in page and 'class="topnav"' in page and 'href="/more"' in page
 
 
 def test_wrong_password_gets_a_generic_message_and_401(client, butler):

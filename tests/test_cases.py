@@ -327,4 +327,4 @@ def test_the_agenda_links_each_duty_to_its_case(reception_client, butler_client,
     _repair(reception_client)
     case = _the_case()
     agenda = butler_client.get("/agenda").get_data(as_text=True)
-    assert f'href="/cases/{case.id}"' in agenda and "24小时回访" in agenda
+    assert f'href="/cases/{case.id}#log-call"' in agenda and "24小时回访" in agenda

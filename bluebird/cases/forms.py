@@ -23,7 +23,7 @@ from bluebird.cases.kinds import (
     WORK_TYPES,
     CallKind,
 )
-from bluebird.forms import choices
+from bluebird.forms import choices, max_chars
 
 PHONE = Regexp(r"^[0-9+\- ]*$", message=_l("Digits only."))
 
@@ -35,7 +35,7 @@ class CaseForm(FlaskForm):
     contact_name = StringField(_l("Contact"), validators=[Optional(), Length(max=50)])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=20), PHONE])
     source = SelectField(_l("Source"), choices=choices(SOURCES), default="phone")
-    description = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=2000)])
+    description = TextAreaField(_l("What happened"), validators=[DataRequired(), max_chars(2000)])
     photos = MultipleFileField(_l("Photos"))
     # Repairs
     scope = SelectField(_l("Where"), choices=choices(SCOPES), default="household")
@@ -51,10 +51,10 @@ class CaseForm(FlaskForm):
     # Complaints
     target = SelectField(_l("Complaint about"), choices=choices(TARGETS), default="other")
     target_name = StringField(_l("Person or department complained about"), validators=[Optional(), Length(max=80)])
-    cause = TextAreaField(_l("Cause"), validators=[Optional(), Length(max=1000)])
+    cause = TextAreaField(_l("Cause"), validators=[Optional(), max_chars(1000)])
     promised_on = DateField(_l("Promised resolution date (tell the owner)"), validators=[Optional()])
     # Inquiries
-    answer = TextAreaField(_l("Answer given on the spot"), validators=[Optional(), Length(max=2000)])
+    answer = TextAreaField(_l("Answer given on the spot"), validators=[Optional(), max_chars(2000)])
 
     def validate_promised_on(self, field):
         if field.data and field.data < clock.now().date():
@@ -67,7 +67,7 @@ class DispatchForm(FlaskForm):
 
 
 class FinishForm(FlaskForm):
-    work_done = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=1000)])
+    work_done = TextAreaField(_l("What was done"), validators=[DataRequired(), max_chars(1000)])
     materials = StringField(_l("Materials used"), validators=[Optional(), Length(max=200)])
     photos = MultipleFileField(_l("Photos"))
 
@@ -82,4 +82,4 @@ class CallForm(FlaskForm):
 
 
 class TextForm(FlaskForm):
-    text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=2000)])
+    text = TextAreaField(_l("Text"), validators=[DataRequired(), max_chars(2000)])

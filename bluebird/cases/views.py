@@ -1,11 +1,11 @@
 """Cases: list, register, the case page and its steps. Views parse, call the service, render."""
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from bluebird.auth import roles
 from bluebird.auth.models import User
-from bluebird.cases import listing, service
+from bluebird.cases import clocks, listing, service
 from bluebird.cases.forms import CallForm, CaseForm, DispatchForm, FinishForm, TextForm
 from bluebird.cases.kinds import (
     SATISFACTION,
@@ -20,7 +20,7 @@ from bluebird.cases.kinds import (
 )
 from bluebird.cases.models import Call, Case, PriceItem
 from bluebird.cases.timeline_text import describe
-from bluebird.duties.rules import register_link
+from bluebird.duties.rules import register_anchor, register_link
 from bluebird.estate.models import Unit
 from bluebird.forms import choices
 from bluebird.photos import service as photos
@@ -30,6 +30,13 @@ from bluebird.web import estate_id, get_scoped_or_404, render
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 register_link("case", lambda rest: url_for("cases.show", case_id=int(rest)))
+# A duty's link lands on the form that does it (the ids are in templates/cases/_actions.html).
+for _kind, _element in ((clocks.NOTIFY_OWNER, "log-call"), (clocks.CALLBACK_24H, "log-call"),
+                        (clocks.SATISFACTION, "log-call"), (clocks.COMPLAINT_CALLBACK, "log-call"),
+                        (clocks.ARRIVE, "tech-actions"), (clocks.FINISH, "tech-actions"),
+                        (clocks.RESOLVE, "resolve"), (clocks.ANSWER, "answer"), (clocks.INFO_ANSWER, "answer"),
+                        (clocks.INCIDENT_NOTIFY, "answer")):
+    register_anchor(_kind, _element)
 
 REGISTERS = (roles.BUTLER, roles.RECEPTION, roles.MANAGER, roles.ADMIN, roles.INSPECTOR)
 SEES_PHONES = (roles.BUTLER, roles.RECEPTION, roles.MANAGER, roles.ADMIN, roles.TECHNICIAN)
@@ -149,6 +156,7 @@ def _page(case, status=200, **forms):
         dispatch_form=dispatch_form, finish_form=forms.get("finish") or FinishForm(),
         call_form=forms.get("call") or CallForm(kind=_next_call(case)),
         text_form=forms.get("text") or TextForm(), error=forms.get("error"),
+        residents=list(service.residents_of(case.unit)) if case.unit_id else [],
         sees_phone=current_user.role in SEES_PHONES, call_labels=CallKind.LABELS, satisfaction=SATISFACTION,
         CaseStatus=CaseStatus, CaseKind=CaseKind, roles=roles,
     )
@@ -248,7 +256,8 @@ def add_photos(case_id):
         ready = photos.prepare_all(blobs, estate=current_user.estate, place=case.where, actor=current_user)
     except photos.PhotoError as exc:
         return _page(case, status=exc.status, error=exc.message)
-    service.add_photos(case, current_user, ready, client_uuid=request.form.get("client_uuid"))
+    added = service.add_photos(case, current_user, ready, client_uuid=request.form.get("client_uuid"))
+    flash(_("%(n)d photo(s) added", n=len(added)), "ok")
     return redirect(url_for("cases.show", case_id=case.id), code=303)
 
 

@@ -59,7 +59,7 @@ class Duty(BaseModel):
     def url(self):
         from bluebird.duties.rules import link_for
 
-        return link_for(self.subject)
+        return link_for(self.subject, self.kind)
 
     @classmethod
     def open_for(cls, user, limit=None):
@@ -91,6 +91,12 @@ class Duty(BaseModel):
             .where((cls.estate == estate_id) & cls.done_at.is_null() & (cls.due_at < now))
             .order_by(cls.due_at)
         )
+
+    @classmethod
+    def overdue_of(cls, estate_id, assignee_id=None, role=None, now=None):
+        """One row of the overdue board: a person's overdue duties (or a role's unassigned ones), oldest first."""
+        who = (cls.assignee == assignee_id) if assignee_id else (cls.assignee.is_null() & (cls.role == role))
+        return cls.overdue_in(estate_id, now).where(who)
 
     @classmethod
     def overdue_by_person(cls, estate_id, now=None):

@@ -64,11 +64,21 @@ def register_link(prefix: str, make_url: Callable[[str], str]) -> None:
     _LINKS[prefix] = make_url
 
 
-def link_for(subject: str) -> str | None:
-    """The page where a duty about `subject` is done, one tap from the agenda."""
+_ANCHORS: dict[str, str] = {}
+
+
+def register_anchor(kind: str, element_id: str) -> None:
+    """Say which element of the page a duty of `kind` is done in: its link lands there."""
+    _ANCHORS[kind] = element_id
+
+
+def link_for(subject: str, kind: str | None = None) -> str | None:
+    """The page where a duty about `subject` is done, one tap from the agenda, at its form."""
     prefix, _, rest = subject.partition(":")
     make_url = _LINKS.get(prefix)
-    return make_url(rest) if make_url else None
+    url = make_url(rest) if make_url else None
+    anchor = _ANCHORS.get(kind) if url else None
+    return f"{url}#{anchor}" if anchor else url
 
 
 def rules_for(trigger: str) -> list[Rule]:

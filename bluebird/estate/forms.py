@@ -5,7 +5,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from bluebird.estate.models import Resident, UnitKind, UnitStatus
-from bluebird.forms import choices
+from bluebird.forms import choices, max_chars
 
 
 class StatusForm(FlaskForm):
@@ -41,4 +41,4 @@ class ResidentForm(FlaskForm):
     )
     relation = SelectField(_l("Relation"), choices=choices(Resident.RELATIONS))
     key_account = BooleanField(_l("Key account"))
-    note = TextAreaField(_l("Household notes"), validators=[Optional(), Length(max=1000)])
+    note = TextAreaField(_l("Household notes"), validators=[Optional(), max_chars(1000)])

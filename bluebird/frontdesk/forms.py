@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from bluebird.cases.kinds import TARGETS, TRADES
-from bluebird.forms import choices
+from bluebird.forms import choices, max_chars
 from bluebird.frontdesk.models import KeyKind
 
 PHONE = Regexp(r"^[0-9+\- ]*$", message=_l("Digits only."))
@@ -30,7 +30,7 @@ class CallForm(FlaskForm):
     place = StringField(_l("Or a public place"), validators=[Optional(), Length(max=80)])
     contact_name = StringField(_l("Caller"), validators=[DataRequired(), Length(max=50)])
     contact_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20), PHONE])
-    matter = TextAreaField(_l("Matter"), validators=[DataRequired(), Length(max=2000)])
+    matter = TextAreaField(_l("Matter"), validators=[DataRequired(), max_chars(2000)])
     recipient = SelectField(_l("Message for"), coerce=int, choices=[], validate_choice=False)
     trade = SelectField(_l("Trade (for a repair)"), choices=choices(TRADES), default="other")
     target = SelectField(_l("Complaint about"), choices=choices(TARGETS), default="other")
@@ -68,7 +68,7 @@ class MessageForm(FlaskForm):
     contact_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20), PHONE])
     unit_code = StringField(_l("Unit"), validators=[Optional(), Length(max=40)])
     recipient = SelectField(_l("For"), coerce=int, choices=[], validate_choice=False)
-    matter = TextAreaField(_l("What about"), validators=[DataRequired(), Length(max=2000)])
+    matter = TextAreaField(_l("What about"), validators=[DataRequired(), max_chars(2000)])
 
 
 class AnswerForm(FlaskForm):
@@ -112,7 +112,7 @@ class ReturnForm(FlaskForm):
 
 class HandoverForm(FlaskForm):
     client_uuid = HiddenField()
-    note = TextAreaField(_l("Equipment and anything else to pass on"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Equipment and anything else to pass on"), validators=[Optional(), max_chars(2000)])
 
 
 class AcceptForm(FlaskForm):
@@ -120,7 +120,7 @@ class AcceptForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
-    greeting = TextAreaField(_l("Standard greeting on the phone"), validators=[DataRequired(), Length(max=200)])
+    greeting = TextAreaField(_l("Standard greeting on the phone"), validators=[DataRequired(), max_chars(200)])
     sort_am = TimeField(_l("First sorting of open items"), validators=[DataRequired()])
     sort_pm = TimeField(_l("Second sorting of open items"), validators=[DataRequired()])
     post = TimeField(_l("Post the day's hand-overs and renovation paperwork"), validators=[DataRequired()])

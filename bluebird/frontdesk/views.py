@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from bluebird import clock
 from bluebird.auth.models import User
-from bluebird.duties.rules import register_link
+from bluebird.duties.rules import register_anchor, register_link
 from bluebird.extensions import login_manager
 from bluebird.forms import choices
 from bluebird.frontdesk import clocks, daylog, handover, routine
@@ -28,6 +28,11 @@ register_link("parcel", lambda rest: url_for("frontdesk.parcel", parcel_id=int(r
 register_link("key", lambda rest: url_for("frontdesk.key", key_id=int(rest)))
 register_link("handover", lambda rest: url_for("frontdesk.handover_show", handover_id=int(rest)))
 register_link("desk", lambda rest: url_for("frontdesk.log_day" if rest.endswith(":post") else "frontdesk.open_items"))
+# A duty's link lands on the form that does it (the ids are in templates/frontdesk).
+for _kind, _element in ((clocks.ANSWER_MESSAGE, "answer-form"), (clocks.TELL_PARCEL, "told-form"),
+                        (clocks.RETURN_KEY, "return-form"), (clocks.ACCEPT_HANDOVER, "accept-form"),
+                        (clocks.SORT, "sort-form"), (clocks.POST, "post-form")):
+    register_anchor(_kind, _element)
 
 # Feed entry kind → the colour family it is shown in.
 FEED_KINDS = {"call": "call", "visitor_in": "visit", "visitor_out": "visit", "message": "message",

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from bluebird.forms import choices
+from bluebird.forms import choices, max_chars
 
 PHONE = Regexp(r"^[0-9+\- ]*$", message=_l("Digits only."))
 
@@ -21,7 +21,7 @@ class PermitForm(FlaskForm):
     hours = StringField(_l("Allowed working hours"), default="08:00-12:00, 14:00-18:00",
                         validators=[DataRequired(), Length(max=40)])
     deposit = DecimalField(_l("Deposit (yuan)"), places=2, default=0, validators=[Optional(), NumberRange(min=0, max=1000000)])
-    scope = TextAreaField(_l("Scope of works"), validators=[Optional(), Length(max=2000)])
+    scope = TextAreaField(_l("Scope of works"), validators=[Optional(), max_chars(2000)])
 
 
 class PassForm(FlaskForm):
@@ -35,4 +35,4 @@ class PassForm(FlaskForm):
 class NoticeForm(FlaskForm):
     kind = SelectField(_l("Notice"), choices=choices({"rectify": _l("Rectification notice"),
                                                        "stop_work": _l("Stop-work notice")}))
-    text = TextAreaField(_l("What must change"), validators=[DataRequired(), Length(max=1000)])
+    text = TextAreaField(_l("What must change"), validators=[DataRequired(), max_chars(1000)])

@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, NumberRange, Optional, Regexp
 
-from bluebird.forms import choices
+from bluebird.forms import choices, max_chars
 from bluebird.rounds.kinds import RESULTS
 
 
@@ -20,7 +20,7 @@ class ItemForm(FlaskForm):
     item_id = HiddenField()  # the item this answer is for: a late tap never answers the next one
     result = SelectField(_l("Result"), choices=choices(RESULTS))
     # Ids of their own: the round page carries this form and the finish form together.
-    note = TextAreaField(_l("What is wrong"), id="item-note", validators=[Optional(), Length(max=500)])
+    note = TextAreaField(_l("What is wrong"), id="item-note", validators=[Optional(), max_chars(500)])
     deduction = IntegerField(_l("Points deducted"), validators=[Optional(), NumberRange(min=0, max=100)])
     photos = MultipleFileField(_l("Photos"))
 
@@ -30,7 +30,7 @@ def _resident_id(value) -> int:
 
 
 class FinishForm(FlaskForm):
-    note = TextAreaField(_l("Summary note"), id="finish-note", validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Summary note"), id="finish-note", validators=[Optional(), max_chars(2000)])
     keys_note = StringField(_l("Keys handed over"), validators=[Optional(), Length(max=200)])
     # Move-in: who signs (a resident of the unit, or 0 and a new owner's name and phone).
     owner_id = SelectField(_l("The owner who signs"), coerce=_resident_id, choices=[], validate_choice=False)

@@ -1,17 +1,30 @@
 """Home screens per role, the PWA manifest and service worker, health."""
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from bluebird import clock
 from bluebird.auth import roles
+from bluebird.auth.models import User
 from bluebird.db import db
 from bluebird.duties.models import Duty
 from bluebird.duties.views import overdue_board
 from bluebird.estate.models import Unit, UnitStatus
-from bluebird.web import estate_id, render, require_role
+from bluebird.shell.nav import more_items
+from bluebird.web import estate_id, get_scoped_or_404, render, require_role
 
 bp = Blueprint("shell", __name__)
+
+OVERDUE_LIMIT = 200
 
 HOMES = {
     roles.BUTLER: "duties.agenda",
@@ -44,6 +57,21 @@ def dashboard():
         statuses=UnitStatus.LABELS,
         now=now,
     )
+
+
+@bp.route("/dashboard/overdue")
+@login_required
+def overdue():
+    """The duties behind one row of the dashboard's overdue board: a person's, or a role's."""
+    require_role(*roles.SUPERVISING)
+    user_id = request.args.get("user", type=int)
+    role = request.args.get("role", "")
+    person = get_scoped_or_404(User, user_id) if user_id else None
+    if person is None and role not in roles.LABELS:
+        abort(404)
+    duties = list(Duty.overdue_of(estate_id(), assignee_id=user_id, role=role).limit(OVERDUE_LIMIT + 1))
+    return render("shell/overdue.html", person=person, role=role, duties=duties[:OVERDUE_LIMIT],
+                  more=len(duties) > OVERDUE_LIMIT, now=clock.now())
 
 
 @bp.route("/healthz")
@@ -111,3 +139,10 @@ def service_worker():
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
     return response
+
+
+@bp.route("/more")
+@login_required
+def more():
+    """更多: the office roles' pages the phone tab bar has no room for."""
+    return render("shell/more.html", items=more_items(current_user))

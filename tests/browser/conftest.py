@@ -266,6 +266,25 @@ def page(new_page):
 
 
 @pytest.fixture
+def phone_page(browser, live_server, collector):
+    """A 390x844 phone page like new_page("phone"), but with service workers blocked.
+
+    Requests from a page the service worker controls may bypass Playwright's routing and
+    request events, even when the worker lets them through (it ignores POSTs); the body
+    check needs every upload seen. The upload path itself never touches the worker.
+    """
+    context = browser.new_context(base_url=live_server, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                  service_workers="block", **DEVICES["phone"])
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(CSP_LISTENER)
+    page = context.new_page()
+    collector.watch(page)
+    yield page
+    context.close()
+    live_server.app.wait_idle(timeout=5)
+
+
+@pytest.fixture
 def profile_page(playwright, live_server, collector, tmp_path):
     """A phone page in a real (persistent) profile, not an incognito-like context.
 

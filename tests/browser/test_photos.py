@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from bluebird.photos.models import Attachment
 from tests import factories
-from tests.browser.conftest import CSP_LISTENER, DEVICES, TIMEOUT_MS
 from tests.fixtures.photos import make_corpus as corpus
 
 pytestmark = pytest.mark.browser
@@ -28,25 +27,6 @@ def twelve_mp(tmp_path_factory):
     path.write_bytes(corpus.jpeg(corpus.photo(4032, 3024, 21), quality=92, exif=exif))
     assert 4 * 2**20 <= path.stat().st_size <= 6 * 2**20
     return path
-
-
-@pytest.fixture
-def phone_page(browser, live_server, collector):
-    """A 390x844 phone page like conftest's new_page("phone"), but with service workers blocked.
-
-    Requests from a page the service worker controls may bypass Playwright's routing and
-    request events, even when the worker lets them through (it ignores POSTs); the body
-    check needs every upload seen. The upload path itself never touches the worker.
-    """
-    context = browser.new_context(base_url=live_server, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                  service_workers="block", **DEVICES["phone"])
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(CSP_LISTENER)
-    page = context.new_page()
-    collector.watch(page)
-    yield page
-    context.close()
-    live_server.app.wait_idle(timeout=5)
 
 
 @pytest.fixture
