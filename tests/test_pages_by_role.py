@@ -27,6 +27,9 @@ ALL_BUT_TECH = EVERYONE - {TECHNICIAN}
 PAGES = {
     "shell.home": EVERYONE,
     "shell.dashboard": OFFICE,  # the supervisors' board of who holds what overdue
+    # One row of that board; opened bare (no ?user= or ?role=) it has no row to show.
+    "shell.overdue": {role: 404 if role in OFFICE else 403 for role in ROLES},
+    "shell.more": EVERYONE,  # 更多: what the phone tab bar has no room for
     "auth.me": EVERYONE,
     "duties.agenda": EVERYONE,
     "notify.index": EVERYONE,
