@@ -12,6 +12,7 @@ every outcome, so each partial index `WHERE done_at IS NULL` holds exactly the o
 """
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
     CharField,
@@ -22,8 +23,6 @@ from peewee import (
     IntegrityError,
     fn,
 )
-
-from flask_babel import lazy_gettext as _l
 
 from bluebird import clock
 from bluebird.auth.models import User
@@ -277,12 +276,6 @@ def claim_reminders(duty_ids, now=None) -> list[int]:
             Duty.id.in_(chunk) & Duty.notified_at.is_null() & Duty.done_at.is_null())
         claimed.extend(row.id for row in query.returning(Duty.id).execute())
     return claimed
-
-
-def close_all_duties(subject, by_user=None, at=None) -> int:
-    """Close every open duty about a thing (it was settled another way)."""
-    kinds = {d.kind for d in Duty.open_about(subject)}
-    return sum(close_duties(subject, kind, by_user, at) for kind in kinds)
 
 
 def close_duties(subject, kind, by_user=None, at=None) -> int:

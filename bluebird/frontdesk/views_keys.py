@@ -6,7 +6,14 @@ from flask_login import current_user
 
 from bluebird import clock
 from bluebird.frontdesk import clocks, handover, keys
-from bluebird.frontdesk.forms import AcceptForm, HandoverForm, KeyForm, LendForm, RetireKeyForm, ReturnForm
+from bluebird.frontdesk.forms import (
+    AcceptForm,
+    HandoverForm,
+    KeyForm,
+    LendForm,
+    RetireKeyForm,
+    ReturnForm,
+)
 from bluebird.frontdesk.models import Handover, Key, KeyLoan
 from bluebird.frontdesk.service import DESK, DeskError
 from bluebird.frontdesk.views import bp, desk_only, fail, see_other, staff_choices, today, tz
