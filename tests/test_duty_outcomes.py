@@ -391,3 +391,94 @@ def test_every_duty_ends_with_its_subject(w, name):
     after = {d.id: (d.notified_at, d.escalated_at) for d in Duty.select().where(Duty.id.in_(list(before)))}
     assert after == before, "an ended duty was reminded or escalated"
     assert not Duty.overdue_in(w.estate.id, clock.now() + WEEK).where(Duty.id.in_(list(before))).count()
+
+
+# ---------------------------------------------------------------- beyond the table
+
+
+def test_the_safety_net_voids_the_duties_of_a_subject_that_ended_without_saying_so(w):
+    case = _repair(w)
+    Case.update(status="closed").where(Case.id == case.id).execute()  # a future path that forgets
+    w.vacant.status = UnitStatus.RENTED  # and a unit changed behind the service's back
+    w.vacant.save()
+    tick(clock.now())  # Monday: the week's vacant patrols are due... but not for a rented unit
+    clock.advance(days=2)
+    result = tick(clock.now())
+    assert result["voided"] == 0  # the first tick already voided them
+    ended = list(Duty.about(case.subject))
+    assert ended and {(d.outcome, d.void_reason, d.escalated_at) for d in ended} == {(VOID, outcomes.CASE_CLOSED, None)}
+    assert Duty.open_about(f"unit:{w.vacant.id}").count() == 0
+
+
+def test_open_duties_are_marked_missed_when_the_month_closes_and_stay_owed(w, butler_client):
+    clock.set_now(datetime(2026, 11, 30, 8, 0))  # 16:00 on the last day of November in Shanghai
+    late = factories.make_duty(w.butler, kind=case_clocks.CALLBACK_24H, title="月底还没回访", due_in=timedelta(hours=-2))
+    later = factories.make_duty(w.butler, kind=case_clocks.SATISFACTION, title="下月才到期", due_in=timedelta(hours=20))
+    tick(clock.now())
+    tick(datetime(2026, 11, 30, 16, 1))  # 00:01 on 1 December, local time
+    missed = Duty.get_by_id(late.id)
+    assert (missed.outcome, missed.done_at, missed.missed_at) == (Outcome.MISSED, None, datetime(2026, 11, 30, 16, 0))
+    assert Duty.get_by_id(later.id).outcome is None
+    assert tick(datetime(2026, 11, 30, 17, 0))["missed"] == 0  # once per month
+    clock.set_now(datetime(2026, 12, 1, 1, 0))
+    page = butler_client.get("/agenda").get_data(as_text=True)
+    row = page[: page.index("月底还没回访")].rsplit("<li", 1)[1] + page[page.index("月底还没回访"):][:300]
+    assert "未按期完成" in row  # still owed, on the agenda
+    from bluebird.duties.models import close_duties
+
+    close_duties(missed.subject, missed.kind, w.butler.id)
+    done = Duty.get_by_id(late.id)
+    assert done.outcome == DONE and done.missed_at is not None  # November's count never changes
+
+
+def test_a_closed_repair_shows_its_void_duties_struck_through_with_the_reason(w, butler_client, manager_client):
+    case = _repair(w)
+    cases.dispatch(case, w.reception, w.tech.id)
+    cases.finish(_fresh(case), w.tech, "换了水龙头")
+    assert butler_client.post(f"/cases/{case.id}/calls", {"kind": "satisfaction", "reached": "yes",
+                                                         "satisfaction": "satisfied"}).status_code == 303
+    page = manager_client.get(f"/cases/{case.id}").get_data(as_text=True)
+    section = page[page.index('id="case-duties"'):]
+    section = section[: section.index("</section>")]
+    assert "<s>24小时回访</s>" in section and "作废：工单已关闭" in section
+    assert "已超时" not in section
+    assert "作废：24小时回访" in page  # the timeline says what was voided and why
+    agenda = butler_client.get("/agenda").get_data(as_text=True)
+    struck = agenda[agenda.index('id="agenda-void"'):]
+    assert "<s>24小时回访</s>" in struck and "工单已关闭" in struck
+    clock.advance(days=2)
+    tick(clock.now())
+    assert Duty.overdue_in(w.estate.id).where(Duty.subject == case.subject).count() == 0
+    assert "已超时" not in manager_client.get(f"/cases/{case.id}").get_data(as_text=True)
+
+
+def test_a_supervisor_cancels_a_duplicate_case_with_a_reason(w, manager_client, butler_client):
+    case = _repair(w)
+    assert butler_client.post(f"/cases/{case.id}/cancel", {"reason": "重复"}).status_code == 403
+    assert "撤销工单" not in butler_client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "撤销工单" in manager_client.get(f"/cases/{case.id}").get_data(as_text=True)
+    empty = manager_client.post(f"/cases/{case.id}/cancel", {"reason": " "})
+    assert empty.status_code == 422 and "请说明撤销原因" in empty.get_data(as_text=True)
+    assert manager_client.post(f"/cases/{case.id}/cancel", {"reason": "重复登记"}).status_code == 303
+    case = _fresh(case)
+    assert case.status == "cancelled" and not case.is_open
+    assert Duty.open_about(case.subject).count() == 0
+    page = manager_client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "已撤销" in page and "重复登记" in page
+    assert manager_client.post(f"/cases/{case.id}/cancel", {"reason": "再撤"}).status_code == 409
+
+
+def test_the_desk_retires_a_key_with_a_reason_never_one_on_loan(w, reception_client):
+    key = factories.make_key(w.estate, w.reception, hook="A-01", unit=w.unit)
+    keys.lend(key, w.reception, None, borrower="王师傅", purpose="维修", due_at=clock.now() + timedelta(hours=2))
+    on_loan = reception_client.post(f"/desk/keys/{key.id}/retire", {"reason": "交给业主"})
+    assert on_loan.status_code == 409 and "借出" in on_loan.get_data(as_text=True)
+    keys.give_back(key, w.reception)
+    empty = reception_client.post(f"/desk/keys/{key.id}/retire", {"reason": ""})
+    assert empty.status_code == 422 and "请说明" in empty.get_data(as_text=True)
+    assert reception_client.post(f"/desk/keys/{key.id}/retire", {"reason": "交房时交给业主"}).status_code == 303
+    page = reception_client.get(f"/desk/keys/{key.id}").get_data(as_text=True)
+    assert "已停用" in page and "交房时交给业主" in page and 'id="lend-form"' not in page
+    assert "A-01" not in reception_client.get("/desk/keys").get_data(as_text=True)
+    keys.register_key(None, estate=w.estate, actor=w.reception, fields={  # its hook is free again
+        "kind": "vacant", "name": "新钥匙", "unit": None, "hook": "A-01", "note": ""})
