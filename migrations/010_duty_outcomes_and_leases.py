@@ -15,6 +15,8 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
     migrator.sql("UPDATE duty SET outcome = 'done' WHERE done_at IS NOT NULL")
     # The agenda shows a person's recently voided duties struck through.
     migrator.sql("CREATE INDEX duty_void_assignee ON duty (assignee_id, done_at) WHERE outcome = 'void'")
+    # tick's safety net reads the open duties' subjects by prefix.
+    migrator.sql("CREATE INDEX duty_open_subject ON duty (subject) WHERE done_at IS NULL")
 
     migrator.add_fields("delivery", lease_until=pw.DateTimeField(null=True))
     # Rows in flight before leases existed: give them an expired lease, so the next tick resends them.
@@ -37,5 +39,6 @@ def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
     migrator.remove_fields("desk_key", "retired_at", "retired_by", "retire_reason")
     migrator.sql("DROP INDEX delivery_lease")
     migrator.remove_fields("delivery", "lease_until")
+    migrator.sql("DROP INDEX duty_open_subject")
     migrator.sql("DROP INDEX duty_void_assignee")
     migrator.remove_fields("duty", "outcome", "void_reason", "missed_at")

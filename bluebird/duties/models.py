@@ -170,6 +170,7 @@ Duty.add_index(Duty.index(Duty.escalate_at, where=Duty.done_at.is_null() & Duty.
 Duty.add_index(Duty.index(Duty.due_at, where=Duty.done_at.is_null() & Duty.notified_at.is_null(),
                           name="duty_to_remind"))
 Duty.add_index(Duty.index(Duty.assignee, Duty.done_at, where=Duty.outcome == Outcome.VOID, name="duty_void_assignee"))
+Duty.add_index(Duty.index(Duty.subject, where=Duty.done_at.is_null(), name="duty_open_subject"))  # tick's safety net
 
 
 def create_duty(estate_id, kind, subject, due_at, *, assignee=None, role=None, title="", points=0,
