@@ -16,7 +16,7 @@ from bluebird.cases import clocks as case_clocks
 from bluebird.cases import service as cases
 from bluebird.cases.models import Case
 from bluebird.duties import outcomes, rules
-from bluebird.duties.models import Duty, Outcome
+from bluebird.duties.models import Duty, Outcome, close_duties, create_duty
 from bluebird.duties.scheduler import tick
 from bluebird.estate.models import UnitStatus
 from bluebird.estate.service import change_unit_status
@@ -424,8 +424,6 @@ def test_open_duties_are_marked_missed_when_the_month_closes_and_stay_owed(w, bu
     page = butler_client.get("/agenda").get_data(as_text=True)
     row = page[: page.index("月底还没回访")].rsplit("<li", 1)[1] + page[page.index("月底还没回访"):][:300]
     assert "未按期完成" in row  # still owed, on the agenda
-    from bluebird.duties.models import close_duties
-
     close_duties(missed.subject, missed.kind, w.butler.id)
     done = Duty.get_by_id(late.id)
     assert done.outcome == DONE and done.missed_at is not None  # November's count never changes
@@ -482,3 +480,20 @@ def test_the_desk_retires_a_key_with_a_reason_never_one_on_loan(w, reception_cli
     assert "A-01" not in reception_client.get("/desk/keys").get_data(as_text=True)
     keys.register_key(None, estate=w.estate, actor=w.reception, fields={  # its hook is free again
         "kind": "vacant", "name": "新钥匙", "unit": None, "hook": "A-01", "note": ""})
+
+
+def test_a_void_recurring_duty_is_made_again_if_it_applies_again_that_day(w):
+    due = T0 + timedelta(hours=9)
+    first = create_duty(w.estate.id, VACANT_PATROL, f"unit:{w.vacant.id}", due, assignee=w.butler.id, once_per_day=True)
+    outcomes.end_subject(first.subject, outcomes.UNIT_STATUS, w.butler.id)
+    again = create_duty(w.estate.id, VACANT_PATROL, f"unit:{w.vacant.id}", due, assignee=w.butler.id, once_per_day=True)
+    assert again.id != first.id and again.done_at is None
+    close_duties(again.subject, VACANT_PATROL, w.butler.id)
+    assert create_duty(w.estate.id, VACANT_PATROL, again.subject, due, assignee=w.butler.id,
+                       once_per_day=True).id == again.id  # a done one still counts for the day
+
+
+def test_the_tick_command_runs_one_tick(app, w):
+    result = app.test_cli_runner().invoke(args=["duties", "tick"])
+    assert result.exit_code == 0 and '"voided": 0' in result.output
+    assert Duty.select().where(Duty.kind == DAILY_PATROL).count() == 1

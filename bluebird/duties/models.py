@@ -210,10 +210,12 @@ def create_duty(estate_id, kind, subject, due_at, *, assignee=None, role=None, t
 
 
 def find_duty(kind, subject, due_day, open_only=True):
-    """Return the (open) duty of a kind about a subject due on a day, if any."""
+    """Return the (open; else any but void) duty of a kind about a subject due on a day, if any."""
     query = (Duty.kind == kind) & (Duty.subject == subject) & (Duty.due_date == due_day)
     if open_only:
         query &= Duty.done_at.is_null()
+    else:  # a void one does not count: if it applies again the same day, it is made again
+        query &= Duty.outcome.is_null() | (Duty.outcome != Outcome.VOID)
     return Duty.get_or_none(query)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from bluebird import clock
@@ -184,5 +184,6 @@ def describe(event) -> str:
     from bluebird.duties.rules import kind_label
 
     data = event.data
-    kinds = "、".join(str(kind_label(k)) for k in data.get("kinds", []))
+    sep = "、" if str(get_locale() or "zh").startswith("zh") else ", "
+    kinds = sep.join(str(kind_label(k)) for k in data.get("kinds", []))
     return gettext("void: %(kinds)s (%(reason)s)", kinds=kinds, reason=reason_label(data.get("reason", "")))

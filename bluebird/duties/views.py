@@ -13,6 +13,18 @@ from bluebird.web import estate_id, render
 bp = Blueprint("duties", __name__)
 
 
+@bp.cli.command("tick")
+def tick_cmd():
+    """Run the scheduler's tick once now (what huey runs every minute) and print what it did."""
+    import json
+
+    import click
+
+    from bluebird.duties.scheduler import tick
+
+    click.echo(json.dumps(tick(), default=str))
+
+
 @bp.app_context_processor
 def _void_text():
     from bluebird.duties.outcomes import describe
