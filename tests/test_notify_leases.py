@@ -36,11 +36,8 @@ def _ours(push_service):
 
 def _crash_mid_send(monkeypatch, delivery_id, token):
     """Claim the delivery as a consumer does, then die before the push service answers."""
-    def dies(*args, **kwargs):
-        raise Crash()
-
     with monkeypatch.context() as patch, pytest.raises(Crash):
-        patch.setattr(push, "send_webpush", dies)
+        patch.setattr(push, "send_webpush", _dies)
         service.deliver(delivery_id, token, clock.now())
 
 
@@ -92,39 +89,27 @@ def test_reclaiming_is_a_claim_too_and_gives_up_after_the_last_attempt(app, esta
         assert gone.status == "failed" and "lease expired" in gone.last_error and gone.lease_until is None
 
 
-def test_an_escalation_claim_commits_with_its_notice_or_not_at_all(app, estate, butler, manager, immediate,
-                                                                  monkeypatch):
+def _dies(*args, **kwargs):
+    raise Crash()
+
+
+@pytest.mark.parametrize("step, overdue, column, kind, count", [
+    ("escalation_notices", True, "escalated_at", "escalation", "escalated"),
+    ("_remind_one", False, "notified_at", "reminder", "reminded"),
+])
+def test_a_claim_commits_with_its_notice_or_not_at_all(app, estate, butler, manager, immediate, monkeypatch,
+                                                       step, overdue, column, kind, count):
+    """The process dies between claiming the duty and writing its notice: neither is kept."""
     clock.set_now(NINE)
-    duty = create_duty(estate.id, "repair_callback_24h", "case:1", NINE - timedelta(hours=3), assignee=butler.id)
-    real = reminders.escalation_notices
-
-    def dies(*args, **kwargs):
-        raise Crash()
-
-    monkeypatch.setattr(reminders, "escalation_notices", dies)
-    with pytest.raises(Crash):
+    due = NINE - timedelta(hours=3) if overdue else NINE + timedelta(minutes=10)
+    duty = create_duty(estate.id, "repair_callback_24h", "case:1", due, assignee=butler.id)
+    with monkeypatch.context() as patch, pytest.raises(Crash):
+        patch.setattr(reminders, step, _dies)
         tick(NINE)
-    assert Duty.get_by_id(duty.id).escalated_at is None  # the claim went with the lost notice
-    monkeypatch.setattr(reminders, "escalation_notices", real)
-    assert tick(NINE + timedelta(minutes=1))["escalated"] == 1
-    assert Notification.select().where((Notification.user == manager.id) & (Notification.kind == "escalation")).count() == 1
-
-
-def test_a_reminder_claim_commits_with_its_notice_or_not_at_all(app, estate, butler, immediate, monkeypatch):
-    clock.set_now(NINE)
-    duty = create_duty(estate.id, "repair_callback_24h", "case:1", NINE + timedelta(minutes=10), assignee=butler.id)
-    real = reminders._remind_one
-
-    def dies(*args, **kwargs):
-        raise Crash()
-
-    monkeypatch.setattr(reminders, "_remind_one", dies)
-    with pytest.raises(Crash):
-        tick(NINE)
-    assert Duty.get_by_id(duty.id).notified_at is None
-    monkeypatch.setattr(reminders, "_remind_one", real)
-    assert tick(NINE + timedelta(minutes=1))["reminded"] == 1
-    assert Notification.select().where((Notification.user == butler.id) & (Notification.kind == "reminder")).count() == 1
+    assert getattr(Duty.get_by_id(duty.id), column) is None  # the claim went with the lost notice
+    assert tick(NINE + timedelta(minutes=1))[count] == 1
+    reader = manager if overdue else butler
+    assert Notification.select().where((Notification.user == reader.id) & (Notification.kind == kind)).count() == 1
 
 
 def test_deliveries_made_before_leases_existed_are_picked_up(app, estate, butler, push_service, immediate):
