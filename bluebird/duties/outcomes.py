@@ -5,8 +5,8 @@ The places where a subject ends call `end_subject(subject, reason, by)` (a case 
 cancelled, a permit accepted or closed, a key retired) or `recheck(subject, by)` (a unit's
 status changed: whether its vacant-unit patrol still applies is the rounds package's to
 say). Each package registers an "ended?" predicate for its subjects with `register_end`,
-and tick() runs `sweep_ended()` over every open duty, so a path that forgets to end its
-subject still ends right within a minute. A void duty has done_at set: it leaves every
+and tick() runs `sweep_ended()` over every open duty every tenth minute, so a path that
+forgets to end its subject still ends right within ten minutes. A void duty has done_at set: it leaves every
 partial index of open duties, so it is never reminded, escalated or counted.
 """
 from collections import defaultdict
