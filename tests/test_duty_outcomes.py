@@ -150,11 +150,25 @@ def repair_cancelled_as_a_duplicate(w):
         case_clocks.NOTIFY_OWNER, case_clocks.ARRIVE, case_clocks.CALLBACK_24H)]
 
 
+# The construction company's warranty-pass duty comes with the move-in work; where it
+# exists, its scenarios join the table.
+WARRANTY_PASS = getattr(case_clocks, "WARRANTY_PASS", None)
+
+
 def warranty_defect_closed_as_fixed(w):
+    """A re-inspection finds the defect fixed: whatever clock of the case still ran is void."""
     case = _repair(w, warranty=True)
+    made = [d.kind for d in Duty.about(case.subject)]
+    assert case_clocks.CALLBACK_24H in made and case_clocks.ARRIVE not in made
     cases.close_as_fixed(_fresh(case), w.butler, "复验已修好")
-    return [case.subject], [(case_clocks.NOTIFY_OWNER, VOID, outcomes.CASE_CLOSED),
-                            (case_clocks.CALLBACK_24H, VOID, outcomes.CASE_CLOSED)]
+    return [case.subject], [(k, VOID, outcomes.CASE_CLOSED) for k in made]
+
+
+def warranty_defect_passed_to_the_builder(w):
+    case = _repair(w, warranty=True)
+    cases.dispatch(case, w.butler, None, "中建三局保修组")
+    cases.close_as_fixed(_fresh(case), w.butler, "复验已修好")
+    return [case.subject], [(WARRANTY_PASS, DONE, ""), (case_clocks.CALLBACK_24H, VOID, outcomes.CASE_CLOSED)]
 
 
 def _complaint(w):
@@ -366,6 +380,9 @@ SCENARIOS = {
     "renovation_check_done": (renovation_check_done, {RENOVATION_CHECK}),
     "renovation_accepted_before_the_check": (renovation_accepted_before_the_check, {RENOVATION_CHECK}),
 }
+if WARRANTY_PASS:
+    SCENARIOS["warranty_defect_passed_to_the_builder"] = (warranty_defect_passed_to_the_builder,
+                                                          {f"{R.REPAIR_REGISTERED} {WARRANTY_PASS}"})
 
 
 def test_every_clock_rule_and_recurring_kind_has_its_end_states_here():
