@@ -309,7 +309,7 @@ def vacant_patrol_done(w):
 def _vacant_ends(status):
     def run(w):
         tick(clock.now())
-        change_unit_status(w.vacant, status, w.butler.id)
+        change_unit_status(w.vacant, status, w.butler.id, note="业主已收房")  # by hand, with a reason
         return [f"unit:{w.vacant.id}"], [(VACANT_PATROL, VOID, outcomes.UNIT_STATUS)]
     run.__name__ = f"vacant_unit_becomes_{status}"
     return run
