@@ -84,6 +84,8 @@ def from_env(instance_path: str) -> dict:
         "VAPID_SUBJECT": env.get("BLUEBIRD_VAPID_SUBJECT", "mailto:admin@bluebird.invalid"),
         "PUSH_TTL_HOURS": int(env.get("BLUEBIRD_PUSH_TTL_HOURS", "12")),
         "PUSH_TIMEOUT_S": float(env.get("BLUEBIRD_PUSH_TIMEOUT_S", "10")),
+        # A delivery claimed for sending is sent again when its sender has not settled it by then.
+        "PUSH_LEASE_S": float(env["BLUEBIRD_PUSH_LEASE_S"]) if env.get("BLUEBIRD_PUSH_LEASE_S") else None,
         "PUSH_HOSTS": env.get("BLUEBIRD_PUSH_HOSTS", "fcm.googleapis.com,*.push.services.mozilla.com,"
                               "*.notify.windows.com,*.push.apple.com"),
         "WECOM_HOSTS": env.get("BLUEBIRD_WECOM_HOSTS", "qyapi.weixin.qq.com"),

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
+from bluebird.duties.outcomes import CASE_CANCELLED, CASE_CLOSED, register_end
 from bluebird.duties.rules import rule
 from bluebird.estate import coverage
 
@@ -126,3 +127,14 @@ rule("repair.reopened", FINISH, _l("Finish the repair today"), _technician, time
      points=2, anchor=_same_day, when=_ours)
 rule("complaint.reopened", RESOLVE, _l("Resolve the complaint"), _routed_head, timedelta(days=3),
      points=5, grace=timedelta(hours=4))
+
+
+def _ended_cases(ids) -> dict[int, str]:
+    from bluebird.cases.kinds import CaseStatus
+    from bluebird.cases.models import Case
+
+    rows = Case.select(Case.id, Case.status).where(Case.id.in_(ids) & Case.status.not_in(CaseStatus.OPEN))
+    return {c.id: CASE_CANCELLED if c.status == CaseStatus.CANCELLED else CASE_CLOSED for c in rows}
+
+
+register_end("case", _ended_cases)  # the safety net: a closed case never keeps a clock running

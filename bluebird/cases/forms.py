@@ -81,5 +81,10 @@ class CallForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
 
 
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Why it is cancelled"), validators=[
+        DataRequired(message=_l("Say why the case is cancelled (for example: registered twice).")), Length(max=500)])
+
+
 class TextForm(FlaskForm):
     text = TextAreaField(_l("Text"), validators=[DataRequired(), max_chars(2000)])

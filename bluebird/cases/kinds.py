@@ -26,6 +26,7 @@ class CaseStatus:
     ON_SITE = "on_site"
     DONE = "done"  # the work is done; the satisfaction call closes it
     CLOSED = "closed"
+    CANCELLED = "cancelled"  # registered by mistake (a duplicate): void, never counted
 
     LABELS = {
         NEW: _l("Registered"),
@@ -33,6 +34,7 @@ class CaseStatus:
         ON_SITE: _l("On site"),
         DONE: _l("Done, awaiting call-back"),
         CLOSED: _l("Closed"),
+        CANCELLED: _l("Cancelled"),
     }
     ALL = tuple(LABELS)
     OPEN = (NEW, DISPATCHED, ON_SITE, DONE)

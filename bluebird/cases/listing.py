@@ -59,7 +59,7 @@ def page(estate_id, f: Filters, user):
     if f.kind:
         query = query.where(Case.kind == f.kind)
     if f.status == "open":
-        query = query.where(Case.status != CaseStatus.CLOSED)
+        query = query.where(Case.status.not_in([CaseStatus.CLOSED, CaseStatus.CANCELLED]))
     elif f.status in CaseStatus.ALL:
         query = query.where(Case.status == f.status)
     if f.trade:

@@ -117,7 +117,7 @@ class Case(ReplaySafe):
 
     @property
     def is_open(self) -> bool:
-        return self.status != CaseStatus.CLOSED
+        return self.status in CaseStatus.OPEN
 
     @property
     def masked_phone(self) -> str:

@@ -11,7 +11,8 @@ from bluebird.cases import clocks
 from bluebird.cases.kinds import CallKind, CaseKind, CaseStatus
 from bluebird.cases.models import Call, Case, PriceItem
 from bluebird.db import create_once, db, replayed
-from bluebird.duties.models import Duty, close_all_duties, close_duties, reassign_duties
+from bluebird.duties import outcomes
+from bluebird.duties.models import Duty, close_duties, reassign_duties
 from bluebird.duties.rules import spawn
 from bluebird.estate import coverage
 from bluebird.estate.models import Building, Resident, Unit
@@ -160,7 +161,7 @@ def _mark_dispatched(case, actor, assignee_id, department):
     case.updated_at = clock.now()
     case.save()
     if assignee_id:
-        reassign_duties(case.subject, clocks.TECHNICIAN_KINDS, assignee_id)
+        reassign_duties(case.subject, clocks.TECHNICIAN_KINDS, assignee_id, by=actor.id)
     elif case.warranty:
         close_duties(case.subject, clocks.WARRANTY_PASS, actor.id)
     _event(case, actor.id, "dispatched", to=assignee_id, department=department)
@@ -285,13 +286,16 @@ def _reopen(case, actor):
     _event(case, actor.id, "reopened", times=case.reopened)
 
 
-def _close(case, actor, verb, text):
+def _close(case, actor, verb, text, status=CaseStatus.CLOSED):
     now = clock.now()
-    case.status, case.closed_at, case.updated_at = CaseStatus.CLOSED, now, now
+    case.status, case.closed_at, case.updated_at = status, now, now
     if text:
         case.resolution = text
     case.save()
     _event(case, actor.id, verb, text=text)
+    # Whatever clocks still run stop with the case: void, never escalated or counted.
+    reason = outcomes.CASE_CANCELLED if status == CaseStatus.CANCELLED else outcomes.CASE_CLOSED
+    outcomes.end_subject(case.subject, reason, actor.id)
 
 
 def resolve_complaint(case: Case, actor, resolution: str):
@@ -323,7 +327,6 @@ def answer(case: Case, actor, text: str):
 def close_as_fixed(case: Case, actor, note: str):
     """Close a case whose defect an inspection found fixed; its running clocks stop."""
     with db.atomic():
-        close_all_duties(case.subject, actor.id)
         _close(case, actor, "closed", str(note))
 
 
@@ -341,6 +344,19 @@ def add_photos(case: Case, actor, photos, client_uuid=None):
     return added
 
 
+def cancel(case: Case, actor, reason: str):
+    """A supervisor cancels a case registered by mistake (a duplicate); its clocks are void."""
+    if actor.role not in roles.SUPERVISING:
+        raise CaseError(_l("Only a supervisor can cancel a case."), status=403)
+    if not case.is_open:
+        raise CaseError(_l("This case is closed."), status=409)
+    if not (reason or "").strip():
+        raise CaseError(_l("Say why the case is cancelled (for example: registered twice)."), status=422,
+                        field="text")
+    with db.atomic():
+        _close(case, actor, "cancelled", reason.strip()[:1000], status=CaseStatus.CANCELLED)
+
+
 def comment(case: Case, actor, text: str):
     """Add a note to the case's timeline."""
     if not (text or "").strip():
@@ -349,8 +365,8 @@ def comment(case: Case, actor, text: str):
 
 
 def open_duties(case: Case):
-    """The case's open duties, soonest first (shown on the case page)."""
-    return Duty.open_about(case.subject).order_by(Duty.due_at)
+    """The case's duties, open ones first, then how the others ended (the case page)."""
+    return Duty.about(case.subject)
 
 
 def residents_of(unit: Unit):

@@ -33,6 +33,12 @@ def describe(event) -> str:
         return _("answered and closed: %(text)s", text=d.get("text", ""))
     if verb == "closed":
         return _("closed")
+    if verb == "cancelled":
+        return _("cancelled: %(text)s", text=d.get("text", ""))
+    if verb == "duties_voided":
+        from bluebird.duties.outcomes import describe as void_text
+
+        return void_text(event)
     if verb == "reopened":
         return _("reopened: the owner was not satisfied")
     if verb == "from_round":

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from bluebird.auth import roles
 from bluebird.auth.models import User
 from bluebird.cases import clocks, listing, service
-from bluebird.cases.forms import CallForm, CaseForm, DispatchForm, FinishForm, TextForm
+from bluebird.cases.forms import CallForm, CancelForm, CaseForm, DispatchForm, FinishForm, TextForm
 from bluebird.cases.kinds import (
     SATISFACTION,
     SCOPES,
@@ -157,6 +157,7 @@ def _page(case, status=200, **forms):
         call_form=forms.get("call") or CallForm(kind=_next_call(case)),
         text_form=forms.get("text") or TextForm(), error=forms.get("error"),
         residents=list(service.residents_of(case.unit)) if case.unit_id else [],
+        cancel_form=forms.get("cancel") or CancelForm(),
         sees_phone=current_user.role in SEES_PHONES, call_labels=CallKind.LABELS, satisfaction=SATISFACTION,
         CaseStatus=CaseStatus, CaseKind=CaseKind, roles=roles,
     )
@@ -237,6 +238,12 @@ def resolve(case_id):
 def answer(case_id):
     """Answer an inquiry or info slip, or report an incident handled."""
     return _step(case_id, TextForm, "text", lambda case, f: service.answer(case, current_user, f.text.data))
+
+
+@bp.route("/<int:case_id>/cancel", methods=["POST"])
+def cancel(case_id):
+    """A supervisor cancels a case registered by mistake (作废), with the reason; its duties are void."""
+    return _step(case_id, CancelForm, "cancel", lambda case, f: service.cancel(case, current_user, f.reason.data))
 
 
 @bp.route("/<int:case_id>/comment", methods=["POST"])

@@ -3,9 +3,16 @@
 Domain code creates duties (from the clock rules in rules.py, or daily generation) and
 closes them when the real work is done. Nobody ticks a duty by hand. The agenda,
 reminders, escalation and KPI deductions all read these rows.
+
+Every duty ends, and `outcome` says how: done (by the real work, with its lateness),
+void (its subject ended or it no longer applies, with the reason; see outcomes.py), or
+missed (still open when its KPI period closed: it stays open and owed, and keeps
+`missed_at` whatever happens to it later). `done_at`/`done_by` are "ended at/by" for
+every outcome, so each partial index `WHERE done_at IS NULL` holds exactly the open rows.
 """
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
     CharField,
@@ -23,6 +30,14 @@ from bluebird.db import BaseModel, db
 from bluebird.estate.models import Estate
 
 
+class Outcome:
+    DONE = "done"
+    VOID = "void"
+    MISSED = "missed"  # still open: owed, counted for the period it was missed in
+
+    LABELS = {DONE: _l("Done"), VOID: _l("Void"), MISSED: _l("Missed")}
+
+
 class Duty(BaseModel):
     estate = ForeignKeyField(Estate, on_delete="CASCADE")
     kind = CharField(max_length=40)
@@ -33,9 +48,12 @@ class Duty(BaseModel):
     excluded = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")  # …except this person
     due_at = DateTimeField()
     due_date = DateField()  # the day it is due: recurring duties are unique per day
-    done_at = DateTimeField(null=True)
-    done_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="duties_done")
-    late_minutes = IntegerField(null=True)  # recorded at closing; 0 when on time
+    done_at = DateTimeField(null=True)  # ended at (done or void); NULL while open
+    done_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="duties_done")  # ended by
+    outcome = CharField(max_length=8, null=True)  # None while open, or an Outcome
+    void_reason = CharField(max_length=200, default="")  # a reason code (outcomes.REASONS) or text
+    missed_at = DateTimeField(null=True)  # the end of the KPI period it was still open at
+    late_minutes = IntegerField(null=True)  # recorded when done; 0 when on time
     notified_at = DateTimeField(null=True)
     escalate_at = DateTimeField(null=True)  # due_at + the rule's grace: then the supervisor sees it
     escalated_at = DateTimeField(null=True)
@@ -48,6 +66,16 @@ class Duty(BaseModel):
     @property
     def overdue(self) -> bool:
         return self.done_at is None and self.due_at < clock.now()
+
+    @property
+    def is_void(self) -> bool:
+        return self.outcome == Outcome.VOID
+
+    @property
+    def reason_label(self):
+        from bluebird.duties.outcomes import reason_label
+
+        return reason_label(self.void_reason)
 
     @property
     def label(self):
@@ -80,6 +108,17 @@ class Duty(BaseModel):
             part = cls.id.in_(ids.limit(limit) if limit else ids)
             wanted = part if wanted is None else wanted | part
         return cls.select().where(wanted).order_by(cls.due_at, cls.id)
+
+    @classmethod
+    def voided_for(cls, user, since, limit=20):
+        """A user's duties voided since `since`, latest first (struck through on the agenda)."""
+        return (cls.select().where((cls.assignee == user.id) & (cls.outcome == Outcome.VOID) & (cls.done_at >= since))
+                .order_by(cls.done_at.desc()).limit(limit))
+
+    @classmethod
+    def about(cls, subject):
+        """Every duty about one thing, open or ended, soonest due first (the case page)."""
+        return cls.select().where(cls.subject == subject).order_by(cls.done_at.is_null(False), cls.due_at, cls.id)
 
     @classmethod
     def overdue_in(cls, estate_id, now=None):
@@ -138,6 +177,8 @@ Duty.add_index(Duty.index(Duty.escalate_at, where=Duty.done_at.is_null() & Duty.
                           name="duty_to_escalate"))
 Duty.add_index(Duty.index(Duty.due_at, where=Duty.done_at.is_null() & Duty.notified_at.is_null(),
                           name="duty_to_remind"))
+Duty.add_index(Duty.index(Duty.assignee, Duty.done_at, where=Duty.outcome == Outcome.VOID, name="duty_void_assignee"))
+Duty.add_index(Duty.index(Duty.subject, where=Duty.done_at.is_null(), name="duty_open_subject"))  # tick's safety net
 
 
 def create_duty(estate_id, kind, subject, due_at, *, assignee=None, role=None, title="", points=0,
@@ -177,20 +218,39 @@ def create_duty(estate_id, kind, subject, due_at, *, assignee=None, role=None, t
 
 
 def find_duty(kind, subject, due_day, open_only=True):
-    """Return the (open) duty of a kind about a subject due on a day, if any."""
+    """Return the (open; else any but void) duty of a kind about a subject due on a day, if any."""
     query = (Duty.kind == kind) & (Duty.subject == subject) & (Duty.due_date == due_day)
     if open_only:
         query &= Duty.done_at.is_null()
+    else:  # a void one does not count: if it applies again the same day, it is made again
+        query &= Duty.outcome.is_null() | (Duty.outcome != Outcome.VOID)
     return Duty.get_or_none(query)
 
 
-def reassign_duties(subject, kinds, user_id) -> int:
-    """Hand a thing's open duties of these kinds to one person (e.g. on dispatch)."""
-    return (
-        Duty.update(assignee=user_id, role=None)
-        .where((Duty.subject == subject) & Duty.done_at.is_null() & Duty.kind.in_(list(kinds)))
-        .execute()
-    )
+def reassign_duties(subject, kinds, user_id, by=None) -> int:
+    """Hand a thing's open duties of these kinds to one person (e.g. on dispatch).
+
+    A duty the role held (nobody yet) simply gets its owner. One another person held is
+    voided as superseded and the new owner gets his own, with the same due time: the old
+    owner is not counted for work taken from him, and the new one answers from now on.
+    """
+    from bluebird.duties.outcomes import SUPERSEDED, void
+
+    kinds = list(kinds)
+    with db.atomic():
+        moved = (Duty.update(assignee=user_id, role=None)
+                 .where((Duty.subject == subject) & Duty.done_at.is_null() & Duty.kind.in_(kinds)
+                        & Duty.assignee.is_null()).execute())
+        others = list(Duty.select().where((Duty.subject == subject) & Duty.done_at.is_null() & Duty.kind.in_(kinds)
+                                          & Duty.assignee.is_null(False) & (Duty.assignee != user_id)))
+        if not others:
+            return moved
+        void(others, SUPERSEDED, by)
+        for old in others:
+            Duty.create(estate=old.estate_id, kind=old.kind, subject=old.subject, title=old.title, assignee=user_id,
+                        due_at=old.due_at, due_date=old.due_date, points=old.points, escalate_at=old.escalate_at,
+                        escalated_at=old.escalated_at, created_at=clock.now())
+    return moved + len(others)
 
 
 def escalate_overdue(now=None) -> list[int]:
@@ -229,12 +289,6 @@ def claim_reminders(duty_ids, now=None) -> list[int]:
     return claimed
 
 
-def close_all_duties(subject, by_user=None, at=None) -> int:
-    """Close every open duty about a thing (it was settled another way)."""
-    kinds = {d.kind for d in Duty.open_about(subject)}
-    return sum(close_duties(subject, kind, by_user, at) for kind in kinds)
-
-
 def close_duties(subject, kind, by_user=None, at=None) -> int:
     """Close the open duties of a kind about a subject, recording who and how late."""
     at = at or clock.now()
@@ -243,7 +297,7 @@ def close_duties(subject, kind, by_user=None, at=None) -> int:
         for duty in Duty.open_about(subject, kind):
             late = max(0, int((at - duty.due_at) / timedelta(minutes=1)))
             closed += (
-                Duty.update(done_at=at, done_by=by_user, late_minutes=late)
+                Duty.update(done_at=at, done_by=by_user, late_minutes=late, outcome=Outcome.DONE)
                 .where((Duty.id == duty.id) & Duty.done_at.is_null())
                 .execute()
             )

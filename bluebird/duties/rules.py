@@ -51,6 +51,11 @@ def register_kind(kind: str, label) -> None:
     _LABELS[kind] = label
 
 
+def recurring_kinds() -> set[str]:
+    """The duty kinds no event rule makes: generated each day (or week) by the scheduler."""
+    return set(_LABELS) - {row.kind for row in RULES}
+
+
 def kind_label(kind: str):
     """The human name of a duty kind."""
     return _LABELS.get(kind, kind)

@@ -1,4 +1,5 @@
 """The agenda (我的待办) and the supervisor's overdue board."""
+from datetime import timedelta
 from itertools import groupby
 
 from flask import Blueprint
@@ -11,7 +12,27 @@ from bluebird.web import estate_id, render
 
 bp = Blueprint("duties", __name__)
 
+
+@bp.cli.command("tick")
+def tick_cmd():
+    """Run the scheduler's tick once now (what huey runs every minute) and print what it did."""
+    import json
+
+    import click
+
+    from bluebird.duties.scheduler import tick
+
+    click.echo(json.dumps(tick(), default=str))
+
+
+@bp.app_context_processor
+def _void_text():
+    from bluebird.duties.outcomes import describe
+
+    return {"duty_void_text": describe}
+
 AGENDA_LIMIT = 100
+VOID_SHOWN = timedelta(hours=24)  # a voided duty stays on the agenda, struck through, this long
 
 
 @bp.route("/agenda")
@@ -19,13 +40,15 @@ AGENDA_LIMIT = 100
 def agenda():
     """List my open duties, soonest due first; overdue ones in red."""
     duties = list(Duty.open_for(current_user, limit=AGENDA_LIMIT + 1).limit(AGENDA_LIMIT + 1))
+    now = clock.now()
     return render(
         "duties/agenda.html",
         "duties/_list.html",
         duties=duties[:AGENDA_LIMIT],
         rows=grouped(duties[:AGENDA_LIMIT]),
         more=len(duties) > AGENDA_LIMIT,
-        now=clock.now(),
+        voided=list(Duty.voided_for(current_user, now - VOID_SHOWN)),
+        now=now,
     )
 
 

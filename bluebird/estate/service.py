@@ -4,6 +4,7 @@ from peewee import IntegrityError
 
 from bluebird import clock
 from bluebird.db import create_once, db
+from bluebird.duties import outcomes
 from bluebird.estate.models import Building, Resident, Unit, UnitStatus
 from bluebird.timeline.models import record
 
@@ -48,6 +49,7 @@ def change_unit_status(unit: Unit, status: str, actor, note: str = "", *, movein
         unit.save(only=[Unit.status, Unit.updated_at])
         record(unit.estate_id, f"unit:{unit.id}", actor, "status", before=before, after=status,
                note=(note or "").strip(), **facts)
+        outcomes.recheck(f"unit:{unit.id}", actor)  # e.g. a vacant-unit patrol no longer applies
     return True
 
 

@@ -110,6 +110,12 @@ class ReturnForm(FlaskForm):
     note = StringField(_l("Note (condition, who brought it)"), validators=[Optional(), Length(max=200)])
 
 
+class RetireKeyForm(FlaskForm):
+    reason = StringField(_l("Why it leaves the register"), validators=[
+        DataRequired(message=_l("Say why the key leaves the register (for example: handed to the owner).")),
+        Length(max=200)])
+
+
 class HandoverForm(FlaskForm):
     client_uuid = HiddenField()
     note = TextAreaField(_l("Equipment and anything else to pass on"), validators=[Optional(), max_chars(2000)])

@@ -12,6 +12,7 @@ from peewee import IntegrityError
 from bluebird import clock
 from bluebird.auth.models import User
 from bluebird.db import create_once, db, replayed
+from bluebird.duties import outcomes
 from bluebird.duties.models import close_duties
 from bluebird.duties.rules import spawn
 from bluebird.frontdesk import clocks
@@ -29,7 +30,7 @@ def register_key(client_uuid, *, estate, actor, fields: dict):
     earlier = replayed(Key, client_uuid, estate=estate.id, created_by=actor.id)
     if earlier is not None:
         return earlier, False
-    taken = Key.get_or_none((Key.estate == estate.id) & (Key.hook == fields["hook"]))
+    taken = Key.get_or_none((Key.estate == estate.id) & (Key.hook == fields["hook"]) & Key.retired_at.is_null())
     if taken is not None:
         raise DeskError(_l("Hook %(hook)s already holds %(name)s.", hook=taken.hook, name=taken.name), status=409,
                         field="hook")
@@ -59,6 +60,8 @@ def lend(key, actor, client_uuid, *, borrower: str, borrower_user_id=None, purpo
     if earlier is not None:
         return earlier, False
     _at_the_desk(key, actor)
+    if key.retired_at is not None:
+        raise DeskError(_l("This key was retired from the register."), status=409)
     out = key.open_loan()
     if out is not None:
         raise DeskError(_l("This key is already out: lent to %(who)s, due back %(when)s.", who=out.borrower,
@@ -110,6 +113,35 @@ def give_back(key, actor, note=""):
         record(key.estate_id, key.subject, actor.id, "returned", by=loan.borrower, late_minutes=late,
                note=(note or "").strip()[:200], loan=loan.id)
     return loan
+
+
+def retire(key, actor, reason: str):
+    """Take a key out of the register for good (handed to the owner at move-in…), never one on loan."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DeskError(_l("Say why the key leaves the register (for example: handed to the owner)."), status=422,
+                        field="reason")
+    if key.retired_at is not None:
+        raise DeskError(_l("This key was retired from the register."), status=409)
+    if key.open_loan() is not None:
+        raise DeskError(_l("This key is out on loan: take it back before retiring it."), status=409)
+    now = clock.now()
+    with db.atomic():
+        done = (Key.update(retired_at=now, retired_by=actor.id, retire_reason=reason[:200])
+                .where((Key.id == key.id) & Key.retired_at.is_null()).execute())
+        if not done:
+            raise DeskError(_l("This key was retired from the register."), status=409)
+        record(key.estate_id, key.subject, actor.id, "retired", reason=reason[:200])
+        outcomes.end_subject(key.subject, outcomes.KEY_RETIRED, actor.id)
+    key.retired_at, key.retire_reason = now, reason[:200]
+    return key
+
+
+def _retired_keys(ids) -> dict[int, str]:
+    return {k.id: outcomes.KEY_RETIRED for k in Key.select(Key.id).where(Key.id.in_(ids) & Key.retired_at.is_null(False))}
+
+
+outcomes.register_end("key", _retired_keys)
 
 
 def history(key):

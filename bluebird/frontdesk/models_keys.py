@@ -33,10 +33,13 @@ class Key(ReplaySafe):
     note = CharField(max_length=200, default="")
     created_by = ForeignKeyField(User, on_delete="RESTRICT")
     created_at = DateTimeField(default=clock.now)
+    retired_at = DateTimeField(null=True)  # taken out of the register (handed to the owner…)
+    retired_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="keys_retired")
+    retire_reason = CharField(max_length=200, default="")
 
     class Meta:
         table_name = "desk_key"
-        indexes = ((("estate", "hook"), True), (("estate", "kind"), False))
+        indexes = ((("estate", "kind"), False),)
 
     @property
     def subject(self) -> str:
@@ -57,7 +60,11 @@ class Key(ReplaySafe):
                 .join(KeyLoan, JOIN.LEFT_OUTER, on=((KeyLoan.key == cls.id) & KeyLoan.returned_at.is_null()),
                       attr="loan")
                 .switch(cls).join(Unit, JOIN.LEFT_OUTER)
-                .where(cls.estate == estate_id).order_by(cls.hook, cls.id))
+                .where((cls.estate == estate_id) & cls.retired_at.is_null()).order_by(cls.hook, cls.id))
+
+
+# One key per hook in the register; a retired key frees its hook.
+Key.add_index(Key.index(Key.estate, Key.hook, unique=True, where=Key.retired_at.is_null(), name="desk_key_hook_in_use"))
 
 
 class KeyLoan(ReplaySafe):

@@ -12,7 +12,8 @@ from bluebird.auth.models import User
 from bluebird.cases import service as cases
 from bluebird.cases.kinds import CaseKind
 from bluebird.db import create_once, db
-from bluebird.duties.models import close_all_duties, close_duties
+from bluebird.duties import outcomes
+from bluebird.duties.models import close_duties
 from bluebird.duties.rules import spawn
 from bluebird.estate import coverage
 from bluebird.frontdesk import clocks
@@ -192,6 +193,10 @@ def visitor_out(visitor, actor, out_at=None):
         record(visitor.estate_id, visitor.subject, actor.id, "out")
 
 
+PARCEL_COLLECTED = "parcel_collected"
+outcomes.register_reason(PARCEL_COLLECTED, _l("the parcel was collected"))
+
+
 # Parcels (邮件包裹收发) -------------------------------------------------------------------------
 
 coverage.register_patch_duties("parcel", coverage.patch_through_unit(Parcel), clocks.TELL_PARCEL)
@@ -233,5 +238,5 @@ def parcel_pickup(parcel, actor, collected_by: str):
                 .where((Parcel.id == parcel.id) & Parcel.picked_up_at.is_null()).execute())
         if not done:
             raise DeskError(_l("This parcel has already been collected."), status=409)
-        close_all_duties(parcel.subject, actor.id)
+        outcomes.end_subject(parcel.subject, PARCEL_COLLECTED, actor.id)  # nobody needs telling now
         record(parcel.estate_id, parcel.subject, actor.id, "collected", by=collected_by[:50])

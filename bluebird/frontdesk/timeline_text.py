@@ -44,6 +44,12 @@ def describe(event) -> str:
         if d.get("late_minutes"):
             text += " · " + _("%(n)d minutes late", n=d["late_minutes"])
         return text + (f" — {d['note']}" if d.get("note") else "")
+    if verb == "retired":
+        return _("retired from the register: %(why)s", why=d.get("reason", ""))
+    if verb == "duties_voided":
+        from bluebird.duties.outcomes import describe as void_text
+
+        return void_text(event)
     if verb == "opened":
         return _("handed over with %(n)d open items", n=d.get("items", 0))
     if verb == "accepted":

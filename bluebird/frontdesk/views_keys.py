@@ -6,7 +6,14 @@ from flask_login import current_user
 
 from bluebird import clock
 from bluebird.frontdesk import clocks, handover, keys
-from bluebird.frontdesk.forms import AcceptForm, HandoverForm, KeyForm, LendForm, ReturnForm
+from bluebird.frontdesk.forms import (
+    AcceptForm,
+    HandoverForm,
+    KeyForm,
+    LendForm,
+    RetireKeyForm,
+    ReturnForm,
+)
 from bluebird.frontdesk.models import Handover, Key, KeyLoan
 from bluebird.frontdesk.service import DESK, DeskError
 from bluebird.frontdesk.views import bp, desk_only, fail, see_other, staff_choices, today, tz
@@ -63,7 +70,7 @@ def _default_due():
 
 
 @bp.route("/desk/keys/<int:key_id>")
-def key(key_id, status=200, error=None, lend_form=None, return_form=None):
+def key(key_id, status=200, error=None, lend_form=None, return_form=None, retire_form=None):
     """A key: on its hook or out with whom until when; lend or take back; its full history."""
     entry = get_scoped_or_404(Key, key_id)
     loans, events = keys.history(entry)
@@ -71,6 +78,7 @@ def key(key_id, status=200, error=None, lend_form=None, return_form=None):
                   late_keys=KeyLoan.late_key_ids(estate_id()),
                   events=events, error=error, lend_form=lend_form or _lend_form(),
                   return_form=return_form or ReturnForm(), due_value=_default_due(), now=clock.now(),
+                  retire_form=retire_form or RetireKeyForm(),
                   is_desk=current_user.role in DESK)
 
 
@@ -103,6 +111,21 @@ def key_return(key_id):
         keys.give_back(entry, current_user, form.note.data or "")
     except DeskError as exc:
         return key(key_id, status=exc.status, error=exc.message, return_form=form)
+    return see_other("frontdesk.key", key_id=entry.id)
+
+
+@bp.route("/desk/keys/<int:key_id>/retire", methods=["POST"])
+def key_retire(key_id):
+    """Take a key out of the register for good, with the reason (never one on loan)."""
+    desk_only()
+    entry = get_scoped_or_404(Key, key_id)
+    form = RetireKeyForm()
+    if not form.validate():
+        return key(key_id, status=422, retire_form=form)
+    try:
+        keys.retire(entry, current_user, form.reason.data)
+    except DeskError as exc:
+        return key(key_id, status=exc.status, error=fail(form, exc), retire_form=form)
     return see_other("frontdesk.key", key_id=entry.id)
 
 

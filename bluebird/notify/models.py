@@ -113,6 +113,13 @@ class Delivery(BaseModel):
     created_at = DateTimeField(default=clock.now)
     next_try_at = DateTimeField(null=True)
     sent_at = DateTimeField(null=True)
+    # The claim's lease: queued, a task must pick it up by then; sending, the sender must
+    # settle it by then. Past it, the next tick queues it again (service.reclaim_expired).
+    lease_until = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("status", "next_try_at"), False),)
+
+
+Delivery.add_index(Delivery.index(Delivery.lease_until, where=Delivery.status.in_([Delivery.QUEUED, Delivery.SENDING]),
+                                  name="delivery_lease"))

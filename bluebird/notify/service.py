@@ -33,6 +33,11 @@ log = logging.getLogger("bluebird.notify")
 INBOX_URL = "/notifications/"
 MAX_ATTEMPTS = 6  # a push or robot message is tried this often before it is given up
 DISPATCH_BATCH = 2000
+# A claim is a lease: a delivery queued but not picked up within QUEUE_LEASE (its task was
+# lost: the enqueue never happened, the queue was reset), or held in `sending` past the
+# send lease (its consumer died mid-POST), is handed to the queue again by the next tick.
+QUEUE_LEASE = timedelta(minutes=5)
+RECLAIM_BATCH = 500
 
 
 def setting(name, default):
@@ -215,8 +220,44 @@ def _payload(user, notes) -> str:
 
 
 def new_delivery(channel, target, payload, user_id=None) -> Delivery:
+    now = clock.now()
     return Delivery.create(channel=channel, target=target, user=user_id, payload=payload,
-                           token=secrets.token_hex(8), created_at=clock.now())
+                           token=secrets.token_hex(8), created_at=now, lease_until=now + QUEUE_LEASE)
+
+
+def send_lease() -> timedelta:
+    """How long a sender holds a delivery: well past the HTTP timeout (a slow drip of bytes)."""
+    seconds = setting("PUSH_LEASE_S", None)
+    if seconds is None:
+        seconds = 3 * float(setting("PUSH_TIMEOUT_S", 10.0)) + 30
+    return timedelta(seconds=float(seconds))
+
+
+def reclaim_expired(now=None) -> list[tuple[int, str]]:
+    """Queue again every delivery whose lease ran out; give up those out of attempts.
+
+    A `sending` one goes back to `queued` (its attempt counted: it may have reached the
+    push service); a `queued` one nobody picked up gets a fresh lease. Each change is
+    conditional on the lease it saw, so two schedulers reclaim a row once. Returns
+    (id, token) pairs to enqueue after commit, as dispatch() does.
+    """
+    now = now or clock.now()
+    stale = list(Delivery.select(Delivery.id, Delivery.token, Delivery.status, Delivery.attempts, Delivery.lease_until)
+                 .where(Delivery.status.in_([Delivery.QUEUED, Delivery.SENDING]) & (Delivery.lease_until < now))
+                 .order_by(Delivery.lease_until).limit(RECLAIM_BATCH))
+    queued = []
+    for d in stale:
+        same = (Delivery.id == d.id) & (Delivery.status == d.status) & (Delivery.lease_until == d.lease_until)
+        if d.status == Delivery.SENDING and d.attempts >= MAX_ATTEMPTS:
+            Delivery.update(status=Delivery.FAILED, lease_until=None,
+                            last_error="lease expired while sending: given up").where(same).execute()
+            log.warning("delivery %s given up: its last sender vanished mid-send", d.id)
+            continue
+        if Delivery.update(status=Delivery.QUEUED, lease_until=now + QUEUE_LEASE).where(same).execute():
+            if d.status == Delivery.SENDING:
+                log.warning("delivery %s: its sender's lease expired; queued again", d.id)
+            queued.append((d.id, d.token))
+    return queued
 
 
 def dispatch(now=None, user_id=None) -> list[tuple[int, str]]:
@@ -291,26 +332,34 @@ def enqueue(queued) -> None:
 def deliver(delivery_id, token, now=None) -> float | None:
     """Send one queued delivery; return seconds to wait before a retry, or None when done."""
     now = now or clock.now()
-    claimed = list(Delivery.update(status=Delivery.SENDING, attempts=Delivery.attempts + 1).where(
+    claimed = list(Delivery.update(status=Delivery.SENDING, attempts=Delivery.attempts + 1,
+                                   lease_until=now + send_lease()).where(
         (Delivery.id == delivery_id) & (Delivery.token == token) & (Delivery.status == Delivery.QUEUED)
     ).returning(Delivery).execute())
     if not claimed:
-        return None  # sent already, given up, or a stale task from a reset database
+        return None  # sent already, being sent, given up, or a stale task from a reset database
     delivery = claimed[0]
     if delivery.channel == "webpush":
         return _deliver_push(delivery, now)
     return _deliver_wecom(delivery, now)
 
 
+def _mine(delivery):
+    """The row as this sender claimed it: a sender whose lease was taken over changes nothing."""
+    return ((Delivery.id == delivery.id) & (Delivery.status == Delivery.SENDING)
+            & (Delivery.attempts == delivery.attempts))
+
+
 def _settle(delivery, status, result=None, retry_in=None, now=None):
-    fields = {"status": status}
+    fields = {"status": status, "lease_until": None}
     if result is not None:
         fields.update(last_status=result.status, last_error=result.error[:300])
     if status == Delivery.SENT:
         fields["sent_at"] = now
     if retry_in is not None:
         fields["next_try_at"] = now + timedelta(seconds=retry_in)
-    Delivery.update(fields).where(Delivery.id == delivery.id).execute()
+        fields["lease_until"] = fields["next_try_at"] + QUEUE_LEASE  # the retry task's lease
+    Delivery.update(fields).where(_mine(delivery)).execute()
 
 
 def _retry_delay(delivery, result) -> float | None:
@@ -331,8 +380,8 @@ def _deliver_push(delivery, now):
     if sub.backoff_until and sub.backoff_until > now:
         # The push service asked us to slow down: wait without spending an attempt.
         wait = (sub.backoff_until - now).total_seconds()
-        Delivery.update(status=Delivery.QUEUED, attempts=Delivery.attempts - 1,
-                        next_try_at=sub.backoff_until).where(Delivery.id == delivery.id).execute()
+        Delivery.update(status=Delivery.QUEUED, attempts=Delivery.attempts - 1, next_try_at=sub.backoff_until,
+                        lease_until=sub.backoff_until + QUEUE_LEASE).where(_mine(delivery)).execute()
         return max(wait, 1.0)
     config = current_app.config
     result = push.send_webpush(sub.info(), delivery.payload.encode(), private_key=config["VAPID_PRIVATE_KEY"],

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from bluebird import clock
 from bluebird.auth import roles
 from bluebird.db import create_once, db
+from bluebird.duties import outcomes
 from bluebird.duties.models import create_duty
 from bluebird.estate import coverage
 from bluebird.estate.models import UnitStatus
@@ -80,6 +81,8 @@ def advance(permit: Permit, actor) -> Permit:
             change_unit_status(permit.unit, UnitStatus.RENOVATING, actor.id)
         elif nxt == PermitStatus.ACCEPTED:
             change_unit_status(permit.unit, UnitStatus.OCCUPIED, actor.id)
+        if nxt not in PermitStatus.ACTIVE:  # works over (accepted) or permit closed: no more site checks
+            outcomes.end_subject(permit.subject, outcomes.PERMIT_ENDED, actor.id)
     return permit
 
 
@@ -120,6 +123,15 @@ def daily_checks(estate, day, due_at) -> int:
                     role=role, title=permit.unit.code, points=2, once_per_day=True)
         made += 1
     return made
+
+
+def _ended_permits(ids) -> dict[int, str]:
+    rows = Permit.select(Permit.id).where(Permit.id.in_(ids) & Permit.status.in_([PermitStatus.ACCEPTED,
+                                                                                   PermitStatus.CLOSED]))
+    return {p.id: outcomes.PERMIT_ENDED for p in rows}
+
+
+outcomes.register_end("permit", _ended_permits)
 
 
 def today(estate) -> object:

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from bluebird.auth import roles
 from bluebird.auth.models import User
 from bluebird.duties.models import Duty, create_duty
+from bluebird.duties.outcomes import register_end
 from bluebird.duties.rules import register_kind
 from bluebird.estate import coverage
 from bluebird.estate.models import Building, Estate, Unit, UnitStatus
@@ -104,3 +105,15 @@ def _vacant_week(estate, day, tz) -> int:
                     role=role, title=unit.code, points=2, once_per_day=True)
         made += 1
     return made
+
+
+def _no_longer_vacant(ids) -> dict[int, str]:
+    from bluebird.duties import outcomes
+
+    rows = Unit.select(Unit.id).where(Unit.id.in_(ids) & Unit.status.not_in(_VACANT_STATUSES))
+    return {u.id: outcomes.UNIT_STATUS for u in rows}
+
+
+# The units a weekly patrol is for; one that leaves them (handed over, moved into) ends its patrols.
+_VACANT_STATUSES = (UnitStatus.VACANT, UnitStatus.NOT_HANDED_OVER)
+register_end("unit", _no_longer_vacant, kinds=(VACANT_PATROL,))
