@@ -149,26 +149,14 @@ def test_user_changes_own_password_and_language(butler_client):
 
 def test_migration_015_keeps_the_accounts_and_adds_sessions(app):
     """An office's database from before 015 upgrades in place: accounts kept, none company-wide."""
-    import tempfile
-
-    from bluebird import create_app
-    from bluebird.db import db
     from bluebird.migrate import upgrade
+    from tests.old_office import BEFORE_SESSION_2, old_office
 
-    tmp = tempfile.mkdtemp(prefix="bluebird-mig15-")
-    original = db.obj
-    try:
-        create_app({"DATABASE_URL": f"sqlite:///{tmp}/old.db", "SECRET_KEY": "x"})
-        upgrade("008_agenda_role_index")
-        with db.connection_context():
-            db.execute_sql("INSERT INTO estate (name, code, timezone, created_at, settings) "
-                           "VALUES ('老小区', 'old', 'Asia/Shanghai', '2025-01-01 00:00:00', '{}')")
-            db.execute_sql('INSERT INTO "user" (estate_id, username, password_hash, name, role, phone, locale, active, '
-                           "session_version, created_at, quiet_start, quiet_end) VALUES "
-                           "(1, 'boss', 'x', '老板', 'admin', '', 'zh_CN', 1, '1', '2025-01-01 00:00:00', 1320, 420)")
+    boss = ('INSERT INTO "user" (estate_id, username, password_hash, name, role, phone, locale, active, '
+            "session_version, created_at, quiet_start, quiet_end) VALUES "
+            "(1, 'boss', 'x', '老板', 'admin', '', 'zh_CN', 1, '1', '2025-01-01 00:00:00', 1320, 420)")
+    with old_office(BEFORE_SESSION_2, boss) as db:
         assert "015_login_sessions_company_admin" in upgrade()
         with db.connection_context():
             assert db.execute_sql('SELECT username, company_wide FROM "user"').fetchall() == [("boss", 0)]
             assert "login_session" in db.get_tables()
-    finally:
-        db.initialize(original)

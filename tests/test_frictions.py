@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bluebird import clock, create_app
+from bluebird import clock
 from bluebird.auth.models import User
 from bluebird.cases import clocks as case_clocks
 from bluebird.cases.models import Case
-from bluebird.db import db
 from bluebird.duties.models import Duty
 from bluebird.duties.scheduler import tick
 from bluebird.estate import models as estate_models
@@ -86,27 +85,18 @@ def test_the_demo_checkpoints_land_in_the_patches_they_are_meant_for(app):
 
 def test_migration_014_numbers_the_patches_and_takes_duties_off_every_butler(app):
     from bluebird.migrate import upgrade
+    from tests.old_office import BEFORE_SESSION_2, old_office
 
-    tmp = tempfile.mkdtemp(prefix="bluebird-mig14-")
-    original = db.obj
-    try:
-        create_app({"DATABASE_URL": f"sqlite:///{tmp}/old.db", "SECRET_KEY": "x"})
-        upgrade("008_agenda_role_index")
-        with db.connection_context():
-            db.execute_sql("INSERT INTO estate (name, code, timezone, created_at, settings) "
-                           "VALUES ('老小区', 'old', 'Asia/Shanghai', '2025-01-01 00:00:00', '{}')")
-            for name in ("三区", "一区", "二区"):
-                db.execute_sql(f"INSERT INTO patch (estate_id, name) VALUES (1, '{name}')")
-            db.execute_sql("INSERT INTO duty (estate_id, kind, subject, title, role, due_at, due_date, points, "
-                           "created_at) VALUES (1, 'repair_callback_24h', 'case:1', '', 'butler', "
-                           "'2025-01-02 08:00:00', '2025-01-02', 2, '2025-01-01 00:00:00')")
+    patches = [f"INSERT INTO patch (estate_id, name) VALUES (1, '{name}')" for name in ("三区", "一区", "二区")]
+    callback = ("INSERT INTO duty (estate_id, kind, subject, title, role, due_at, due_date, points, "
+                "created_at) VALUES (1, 'repair_callback_24h', 'case:1', '', 'butler', "
+                "'2025-01-02 08:00:00', '2025-01-02', 2, '2025-01-01 00:00:00')")
+    with old_office(BEFORE_SESSION_2, *patches, callback) as old:
         upgrade()
-        with db.connection_context():
-            rows = db.execute_sql("SELECT name, position FROM patch ORDER BY position").fetchall()
+        with old.connection_context():
+            rows = old.execute_sql("SELECT name, position FROM patch ORDER BY position").fetchall()
             assert rows == [("一区", 1), ("二区", 2), ("三区", 3)]
-            assert db.execute_sql("SELECT role FROM duty").fetchall() == [("manager",)]
-    finally:
-        db.initialize(original)
+            assert old.execute_sql("SELECT role FROM duty").fetchall() == [("manager",)]
 
 
 # ---------------------------------------------------------------- 2. a patch's duties go to its butler

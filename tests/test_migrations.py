@@ -4,6 +4,7 @@ import tempfile
 from bluebird import create_app
 from bluebird.db import db
 from bluebird.migrate import pending, upgrade
+from tests.old_office import BEFORE_SESSION_2, old_office
 
 
 def test_an_old_database_upgrades_in_place_without_losing_data(app):
@@ -52,28 +53,18 @@ def test_the_migrated_schema_matches_the_models(app):
 
 def test_010_backfills_outcomes_leases_and_frees_retired_hooks(app):
     """Duties closed before outcomes existed were done; deliveries in flight get an expired lease."""
-    tmp = tempfile.mkdtemp(prefix="bluebird-mig-")
-    original = db.obj
-    try:
-        create_app({"DATABASE_URL": f"sqlite:///{tmp}/old.db", "SECRET_KEY": "x"})
-        upgrade("008_agenda_role_index")
-        with db.connection_context():
-            db.execute_sql("INSERT INTO estate (name, code, timezone, created_at, settings) "
-                           "VALUES ('老小区', 'old', 'Asia/Shanghai', '2025-01-01 00:00:00', '{}')")
-            for done in ("'2025-01-02 09:00:00'", "NULL"):
-                db.execute_sql("INSERT INTO duty (estate_id, kind, subject, title, role, due_at, due_date, points, "
-                               f"created_at, done_at) VALUES (1, 'old', 'unit:1', '', 'butler', '2025-01-02 08:00:00', "
-                               f"'2025-01-02', 0, '2025-01-01 00:00:00', {done})")
-            for status in ("sending", "sent"):
-                db.execute_sql("INSERT INTO delivery (channel, target, payload, token, status, attempts, last_error, "
-                               f"created_at) VALUES ('webpush', 1, '{{}}', 't', '{status}', 1, '', '2025-01-01 00:00:00')")
+    duties = [("INSERT INTO duty (estate_id, kind, subject, title, role, due_at, due_date, points, "
+               f"created_at, done_at) VALUES (1, 'old', 'unit:1', '', 'butler', '2025-01-02 08:00:00', "
+               f"'2025-01-02', 0, '2025-01-01 00:00:00', {done})") for done in ("'2025-01-02 09:00:00'", "NULL")]
+    deliveries = [("INSERT INTO delivery (channel, target, payload, token, status, attempts, last_error, "
+                   f"created_at) VALUES ('webpush', 1, '{{}}', 't', '{status}', 1, '', '2025-01-01 00:00:00')")
+                  for status in ("sending", "sent")]
+    with old_office(BEFORE_SESSION_2, *duties, *deliveries) as old:
         assert "010_duty_outcomes_and_leases" in upgrade()
-        with db.connection_context():
-            assert db.execute_sql("SELECT outcome, void_reason FROM duty ORDER BY id").fetchall() == [
+        with old.connection_context():
+            assert old.execute_sql("SELECT outcome, void_reason FROM duty ORDER BY id").fetchall() == [
                 ("done", ""), (None, "")]
-            leases = db.execute_sql("SELECT status, lease_until FROM delivery ORDER BY id").fetchall()
+            leases = old.execute_sql("SELECT status, lease_until FROM delivery ORDER BY id").fetchall()
             assert leases[0][0] == "sending" and str(leases[0][1]).startswith("2025-01-01") and leases[1][1] is None
-            assert {"duty_void_assignee"} <= {i.name for i in db.get_indexes("duty")}
-            assert "desk_key_hook_in_use" in {i.name for i in db.get_indexes("desk_key")}
-    finally:
-        db.initialize(original)
+            assert {"duty_void_assignee"} <= {i.name for i in old.get_indexes("duty")}
+            assert "desk_key_hook_in_use" in {i.name for i in old.get_indexes("desk_key")}

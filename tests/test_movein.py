@@ -266,33 +266,20 @@ def test_a_unit_vacated_midweek_gets_its_patrol_the_next_day(vacant_units, estat
 
 def test_migration_012_adds_the_signer_to_rounds_already_there(app):
     """An office's database with a finished move-in upgrades in place; the round keeps its rows."""
-    import tempfile
-
-    from bluebird import create_app
-    from bluebird.db import db
     from bluebird.migrate import upgrade
+    from tests.old_office import BEFORE_SESSION_2, old_office
 
-    tmp = tempfile.mkdtemp(prefix="bluebird-mig012-")
-    original = db.obj
-    try:
-        create_app({"DATABASE_URL": f"sqlite:///{tmp}/old.db", "SECRET_KEY": "x"})
-        upgrade("008_agenda_role_index")
-        with db.connection_context():
-            for sql in [
-                "INSERT INTO estate (name, code, timezone, created_at, settings) VALUES ('老小区', 'old', 'Asia/Shanghai', "
-                "'2025-01-01 00:00:00', '{}')",
-                "INSERT INTO user (username, name, role, estate_id, password_hash, phone, active, session_version, "
-                "created_at, locale) VALUES ('b', '管家', 'butler', 1, 'x', '', 1, '1', '2025-01-01 00:00:00', 'zh_CN')",
-                "INSERT INTO template (estate_id, family, name, name_en, version, created_at) "
-                "VALUES (1, 'movein', '交房验房', '', 1, '2025-01-01 00:00:00')",
-                "INSERT INTO round (estate_id, kind, template_id, place_kind, place_id, place_label, by_id, started_at, "
-                "finished_at, vetoed, keys_note, note) VALUES (1, 'movein', 1, 'unit', 1, '1-101', 1, "
-                "'2025-01-01 00:00:00', '2025-01-01 01:00:00', 0, '钥匙2把', '')",
-            ]:
-                db.execute_sql(sql)
+    with old_office(
+        BEFORE_SESSION_2,
+        "INSERT INTO user (username, name, role, estate_id, password_hash, phone, active, session_version, "
+        "created_at, locale) VALUES ('b', '管家', 'butler', 1, 'x', '', 1, '1', '2025-01-01 00:00:00', 'zh_CN')",
+        "INSERT INTO template (estate_id, family, name, name_en, version, created_at) "
+        "VALUES (1, 'movein', '交房验房', '', 1, '2025-01-01 00:00:00')",
+        "INSERT INTO round (estate_id, kind, template_id, place_kind, place_id, place_label, by_id, started_at, "
+        "finished_at, vetoed, keys_note, note) VALUES (1, 'movein', 1, 'unit', 1, '1-101', 1, "
+        "'2025-01-01 00:00:00', '2025-01-01 01:00:00', 0, '钥匙2把', '')",
+    ) as old:
         assert "012_movein_owner" in upgrade()
-        with db.connection_context():
-            row = db.execute_sql("SELECT keys_note, owner_name, owner_phone, owner_id FROM round").fetchone()
+        with old.connection_context():
+            row = old.execute_sql("SELECT keys_note, owner_name, owner_phone, owner_id FROM round").fetchone()
             assert tuple(row) == ("钥匙2把", "", "", None)
-    finally:
-        db.initialize(original)
