@@ -50,9 +50,9 @@ def test_a_duty_is_reminded_once_and_escalated_once(people, push_service):
     [reminder] = push_service.payloads("butler-phone")
     assert reminder["title"] == "24小时回访"
     assert reminder["body"] == "09:00 24小时回访 · 3-1502 厨房漏水"
-    assert reminder["item"] == "/cases/1"
+    assert reminder["item"] == "/cases/1#log-call"  # the tap lands on the call form, as the agenda's does
     note = Notification.get(Notification.user == butler.id)
-    assert reminder["url"] == f"/notifications/{note.id}" and note.url == "/cases/1"
+    assert reminder["url"] == f"/notifications/{note.id}" and note.url == "/cases/1#log-call"
 
     for minute in (45, 59):
         assert tick(local(8, minute))["reminded"] == 0

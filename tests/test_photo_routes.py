@@ -211,6 +211,13 @@ def test_photos_are_served_only_to_the_same_estate(app, butler_client, case, cor
     assert butler_client.get("/photos/not-a-real-token-at-all/display.jpg").status_code == 404
 
 
+def test_a_photo_whose_file_is_gone_is_not_found_not_an_error(butler_client, case, corpus_files, photo_root):
+    att = _one_photo(butler_client, case, corpus_files)
+    (photo_root / att.thumb_key).unlink()  # a lost disk, or a restore without the photos
+    assert _status(butler_client, f"/photos/{att.token}/thumb.jpg").status_code == 404
+    assert _status(butler_client, f"/photos/{att.token}/display.jpg").status_code == 200
+
+
 def test_an_anonymous_visitor_is_sent_to_login(client, butler_client, case, corpus_files, photo_root):
     att = _one_photo(butler_client, case, corpus_files)
     for variant in ("display", "thumb"):

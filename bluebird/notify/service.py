@@ -67,9 +67,9 @@ def url_context():
 
 
 def local_path(url: str) -> str:
-    """The path (and query) of a link, without scheme and host."""
+    """The path, query and anchor of a link, without scheme and host (a tap lands on the form)."""
     parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    return parts.path + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def claim(model, ids, field, value) -> list[int]:

@@ -19,7 +19,7 @@ def show(token, variant):
         abort(404)
     key = att.display_key if variant == "display" else att.thumb_key
     path = storage().path_for(key)
-    if path is None:
+    if path is None or not path.is_file():  # a row whose file is gone (lost disk, restore): not found
         abort(404)
     # Signatures are PNG drawings; photos are always re-encoded JPEGs.
     mimetype = "image/png" if key.endswith(".png") else "image/jpeg"
