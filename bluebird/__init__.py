@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, g, jsonify, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from peewee import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bluebird import config as config_module
@@ -105,11 +106,13 @@ def _register_errors(app):
         413: lambda: _("The upload is too large."),
         429: lambda: _("Too many attempts. Please wait a few minutes and try again."),
         500: lambda: _("Something went wrong on our side. What you saved before is safe; please try again."),
+        503: lambda: _("Many people are saving at this moment, so this was not saved yet. "
+                       "Please send it again in a few seconds."),
     }
 
     def handler(code):
         def handle(error):
-            if code == 500 and not db.is_closed() and db.in_transaction():
+            if code >= 500 and not db.is_closed() and db.in_transaction():
                 db.rollback()
             message = messages[code]()
             if isinstance(error, CSRFError):
@@ -122,6 +125,19 @@ def _register_errors(app):
 
     for code in messages:
         app.register_error_handler(code, handler(code))
+
+    busy = handler(503)
+
+    def database_busy(error):
+        # No turn at the write lock in time (bluebird/writegate.py): load, not a bug. The
+        # client may send the same submission again (client_uuid) after Retry-After.
+        if "locked" not in str(error) and "busy" not in str(error):
+            raise error
+        response = app.make_response(busy(error))
+        response.headers["Retry-After"] = "2"
+        return response
+
+    app.register_error_handler(OperationalError, database_busy)
 
 
 def static_version(folder) -> str:
