@@ -24,7 +24,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def instance():
     """One instance for the suite: estate `home` with a receptionist and a manager."""
-    inst = Instance("rel").setup()
+    inst = Instance("rel", extra_env={"BLUEBIRD_PUSH_HOSTS": "127.0.0.1", "BLUEBIRD_NOTIFY_ALLOW_HTTP": "1"}).setup()
     yield inst
     inst.close()
 

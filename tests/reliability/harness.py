@@ -157,6 +157,11 @@ class Instance:
         self.env.update(extra_env or {})
         self.processes: list[Process] = []
 
+    @staticmethod
+    def on_postgres() -> bool:
+        """Tell whether the suite runs on PostgreSQL (BLUEBIRD_TEST_DATABASE_URL)."""
+        return os.environ.get("BLUEBIRD_TEST_DATABASE_URL", "").startswith("postgres")
+
     @property
     def postgres(self) -> bool:
         return self.schema is not None
