@@ -24,6 +24,9 @@ threads = int(os.environ.get("BLUEBIRD_WEB_THREADS") or 4)
 timeout = 60
 graceful_timeout = 20
 keepalive = 2
+# A worker takes only the connections its threads can serve; the rest wait in the
+# listen queue, which all workers share in arrival order (no worker hoards a backlog).
+worker_connections = threads + 1
 # Phones upload photos over slow links: nginx buffers the body (client_max_body_size 60m).
 limit_request_line = 8190
 accesslog = os.environ.get("BLUEBIRD_ACCESS_LOG") or None
