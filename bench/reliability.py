@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from contextlib import contextmanager
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -44,11 +45,19 @@ def ok(status) -> bool:
     return status is not None and status < 400
 
 
+@contextmanager
+def office(name, args):
+    """A set-up instance and its gunicorn; removed afterwards."""
+    instance = Instance(name).setup()
+    try:
+        yield instance, instance.server(args.workers, args.threads)
+    finally:
+        instance.close()
+
+
 def writers(args):
     """32 writers registering repairs (no photos: the write lock is what is measured)."""
-    instance = Instance("bench-writers").setup()
-    try:
-        server = instance.server(args.workers, args.threads)
+    with office("bench-writers", args) as (instance, server):
         staff = Staff(server, "reception")
         clients = [staff.client() for _ in range(args.writers)]
         note(f"{args.writers} writers for {args.seconds:.0f} s on {server.base} ({'PostgreSQL' if instance.postgres else 'SQLite'})")
@@ -59,15 +68,11 @@ def writers(args):
              f"p50 {percentile([r[3] for r in rows], 50) * 1000:.0f} ms")
         figure(f"writers{args.writers}_errors", errors, "responses")
         figure(f"writers{args.writers}_p99_ms", percentile([r[3] for r in rows], 99) * 1000, "ms", 0)
-    finally:
-        instance.close()
 
 
 def replay(args):
     """Concurrent replays of one uuid, 50 uuids x 20 threads, for a repair and a failed item."""
-    instance = Instance("bench-replay").setup()
-    try:
-        server = instance.server(args.workers, args.threads)
+    with office("bench-replay", args) as (instance, server):
         desk, manager = Staff(server, "reception"), Staff(server, "manager")
         clients = [desk.client() for _ in range(20)]
         bosses = [manager.client() for _ in range(20)]
@@ -90,15 +95,11 @@ def replay(args):
         note(f"{rounds * 40} replays: {fives} answers not 2xx/3xx")
         figure("replay_dupes", dupes, "rows")
         figure("replay_errors", fives, "responses")
-    finally:
-        instance.close()
 
 
 def crash(args):
     """kill -9 in the middle of a storm; then replay every uuid and count what is not whole."""
-    instance = Instance("bench-crash").setup()
-    try:
-        server = instance.server(args.workers, args.threads)
+    with office("bench-crash", args) as (instance, server):
         desk = Staff(server, "reception")
         clients = [desk.client() for _ in range(8)]
         sent: dict[str, tuple[str, int | None]] = {}
@@ -130,8 +131,6 @@ def crash(args):
         lost += sum(1 for key, (kind, _) in sent.items() if not whole(instance, kind, key))
         lost += 0 if integrity == "ok" and not broken else 1
         figure("crash_lost", lost, "submissions")
-    finally:
-        instance.close()
 
 
 def main():

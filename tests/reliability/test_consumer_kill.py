@@ -11,7 +11,7 @@ from bluebird.notify.push import public_key
 from tests.notify_fakes import FakePushService
 from tests.reliability.harness import Staff
 
-LEASE_WAIT_S = 100  # a scheduler tick (every minute) plus the lease
+LEASE_WAIT_S = 90  # a scheduler tick (every minute) plus a short lease
 
 
 def _wait(condition, seconds, step=0.1):
