@@ -27,7 +27,16 @@ keepalive = 2
 # A worker takes only the connections its threads can serve; the rest wait in the
 # listen queue, which all workers share in arrival order (no worker hoards a backlog).
 worker_connections = threads + 1
+
 # Phones upload photos over slow links: nginx buffers the body (client_max_body_size 60m).
 limit_request_line = 8190
 accesslog = os.environ.get("BLUEBIRD_ACCESS_LOG") or None
 errorlog = "-"
+# gunicorn's control socket is one path per user (~/.gunicorn/gunicorn.ctl): two servers
+# on one box (two offices, the test suite) would take it from each other. Not used.
+control_socket_disable = True
+
+
+def post_fork(server, worker):
+    """Keep the limit above in step with --threads given on the command line."""
+    worker.worker_connections = worker.cfg.threads + 1
