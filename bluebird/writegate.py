@@ -8,7 +8,9 @@ the whole 10 s busy_timeout and got "database is locked" as a 500.
 The gate queues writers before they ask SQLite: inside a process a FIFO hands the turn
 to the longest-waiting thread; between processes the turn is an exclusive flock() on a
 file next to the database, which the kernel grants to a sleeping waiter the moment it
-is released (no polling, and released by the kernel if the process dies). The gate is
+is released (no polling, and released by the kernel if the process dies), behind a
+second flock (a turnstile) that stops a process from barging in again ahead of one
+already asleep on the lock. The gate is
 held from BEGIN IMMEDIATE to COMMIT/ROLLBACK, and around single writes outside a
 transaction; SQLite's busy_timeout stays as the net for writers that bypass it (the
 sqlite3 shell, another program).
@@ -71,7 +73,7 @@ class WriteGate:
         self.timeout = timeout
         self._local = threading.local()
         self._fifo = _FifoLock()
-        self._fd = None
+        self._fd = self._turnstile = None
         self._pid = None
 
     @property
@@ -110,30 +112,44 @@ class WriteGate:
     def __exit__(self, *exc):
         self.release()
 
-    def _file(self) -> int:
-        # One descriptor per process (a fork, e.g. gunicorn --preload, opens its own: a
-        # flock belongs to the open file, which a forked child would share).
+    def _files(self) -> tuple[int, int]:
+        # One pair of descriptors per process (a fork, e.g. gunicorn --preload, opens its
+        # own: a flock belongs to the open file, which a forked child would share).
         if self._pid != os.getpid():
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+            self._fd = os.open(self.path, flags, 0o600)
+            self._turnstile = os.open(self.path + "-turnstile", flags, 0o600)
             self._pid = os.getpid()
-        return self._fd
+        return self._fd, self._turnstile
 
     def _lock_file(self, deadline: float) -> None:
-        fd = self._file()
+        fd, turnstile = self._files()
+        # The turnstile keeps a process from taking the lock twice in a row while another
+        # process waits: a waiter holds the turnstile while it sleeps on the lock, so the
+        # next thread of the process that just wrote queues behind it, not beside it.
+        try:
+            fcntl.flock(turnstile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return self._wait_for_files(fd, turnstile, deadline, have_turnstile=False)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
         except BlockingIOError:
-            pass
-        # Another process writes: sleep in the kernel until it is done. flock() has no
-        # timeout, so a helper thread blocks in it; if the deadline passes first, the
-        # helper gives the lock straight back when it gets it. Only the FIFO's head is
-        # here, so at most one helper per process waits at a time.
+            return self._wait_for_files(fd, turnstile, deadline, have_turnstile=True)
+        fcntl.flock(turnstile, fcntl.LOCK_UN)
+
+    def _wait_for_files(self, fd, turnstile, deadline, have_turnstile):
+        # Sleep in the kernel until the writer ahead is done. flock() has no timeout, so
+        # a helper thread blocks in it; if the deadline passes first, the helper gives
+        # everything back as soon as it has it. Only the FIFO's head is here, so at most
+        # one helper per process waits at a time.
         got, lock = threading.Event(), threading.Lock()
         abandoned = []
 
-        def wait_for_file():
+        def wait():
+            if not have_turnstile:
+                fcntl.flock(turnstile, fcntl.LOCK_EX)
             fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
             with lock:
                 if abandoned:
                     fcntl.flock(fd, fcntl.LOCK_UN)
@@ -141,15 +157,15 @@ class WriteGate:
                     return
                 got.set()
 
-        threading.Thread(target=wait_for_file, name="bluebird-writegate", daemon=True).start()
+        threading.Thread(target=wait, name="bluebird-writegate", daemon=True).start()
         if got.wait(max(0.0, deadline - time.monotonic())):
             return
         with lock:
             if got.is_set():
                 return
             abandoned.append(True)
-        # The helper still waits and holds the process's turn until it has the file:
-        # it releases both, so nobody here uses the descriptor meanwhile.
+        # The helper still waits and holds the process's turn until it has the files:
+        # it releases them, so nobody here uses the descriptors meanwhile.
         raise _Abandoned()
 
 
