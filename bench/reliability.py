@@ -114,10 +114,15 @@ def crash(args):
                 sent[str(key)] = (kind, response.status_code)
             return response
 
-        seconds = args.seconds
-        killer = threading.Timer(random.uniform(seconds * 0.5, seconds * 0.9), server.kill)
+        seconds, stop = args.seconds, threading.Event()
+
+        def kill():
+            server.kill()
+            stop.set()  # what is sent after the kill never reaches a server
+
+        killer = threading.Timer(random.uniform(seconds * 0.5, seconds * 0.9), kill)
         killer.start()
-        storm(clients, seconds, make)
+        storm(clients, seconds, make, stop)
         killer.join()
         note(f"killed after a storm of {len(sent)} submissions")
         integrity, broken = ("ok", []) if instance.postgres else instance.sqlite_checks()
@@ -125,9 +130,14 @@ def crash(args):
         note(f"integrity {integrity}, foreign keys broken {len(broken)}, 2xx without complete rows {lost}")
         server = instance.server(args.workers, args.threads)
         desk = Staff(server, "reception")
-        client = desk.client()
-        for key, (kind, _) in sent.items():
-            (repair(client, key, photos=1) if kind == "repair" else visitor(client, key))
+        keys = list(sent.items())
+
+        def replay_slice(i):  # as 8 outboxes would: each key once, 8 at a time
+            client = desk.client()
+            for key, (kind, _) in keys[i::8]:
+                repair(client, key, photos=1) if kind == "repair" else visitor(client, key)
+
+        in_threads(8, replay_slice)
         lost += sum(1 for key, (kind, _) in sent.items() if not whole(instance, kind, key))
         lost += 0 if integrity == "ok" and not broken else 1
         figure("crash_lost", lost, "submissions")
