@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     _bind_extensions(app)
     _register_blueprints(app)
     _register_errors(app)
+    _register_busy(app)
     _register_hooks(app)
     from bluebird import cli
 
@@ -106,13 +107,11 @@ def _register_errors(app):
         413: lambda: _("The upload is too large."),
         429: lambda: _("Too many attempts. Please wait a few minutes and try again."),
         500: lambda: _("Something went wrong on our side. What you saved before is safe; please try again."),
-        503: lambda: _("Many people are saving at this moment, so this was not saved yet. "
-                       "Please send it again in a few seconds."),
     }
 
     def handler(code):
         def handle(error):
-            if code >= 500 and not db.is_closed() and db.in_transaction():
+            if code == 500 and not db.is_closed() and db.in_transaction():
                 db.rollback()
             message = messages[code]()
             if isinstance(error, CSRFError):
@@ -125,19 +124,6 @@ def _register_errors(app):
 
     for code in messages:
         app.register_error_handler(code, handler(code))
-
-    busy = handler(503)
-
-    def database_busy(error):
-        # No turn at the write lock in time (bluebird/writegate.py): load, not a bug. The
-        # client may send the same submission again (client_uuid) after Retry-After.
-        if "locked" not in str(error) and "busy" not in str(error):
-            raise error
-        response = app.make_response(busy(error))
-        response.headers["Retry-After"] = "2"
-        return response
-
-    app.register_error_handler(OperationalError, database_busy)
 
 
 def static_version(folder) -> str:
@@ -204,3 +190,26 @@ def _register_hooks(app):
             "role_labels": roles.LABELS,
             "unread_count": unread_count,
         }
+
+
+def _register_busy(app):
+    """No turn at the SQLite write lock in time (bluebird/writegate.py): 503 + Retry-After, not 500."""
+    from bluebird.web import render
+
+    def database_busy(error):
+        # Load, not a bug: the client sends the same submission again (its client_uuid
+        # makes that safe) after Retry-After.
+        if "locked" not in str(error) and "busy" not in str(error):
+            raise error
+        if not db.is_closed() and db.in_transaction():
+            db.rollback()
+        message = _("Many people are saving at this moment, so this was not saved yet. "
+                    "Please send it again in a few seconds.")
+        if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+            response = app.make_response((jsonify(error=message), 503))
+        else:
+            response = app.make_response(render("error.html", "_error.html", status=503, code=503, message=message))
+        response.headers["Retry-After"] = "2"
+        return response
+
+    app.register_error_handler(OperationalError, database_busy)
