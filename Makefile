@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres lint bench translations extract chromium clean
+.PHONY: install run test test-sqlite test-postgres test-reliability lint bench translations extract chromium clean
 
 install: $(VENV)/.installed translations
 
@@ -46,7 +46,7 @@ run: install
 	@exec $(PY) tools/run.py --host $(HOST) --port $(PORT)
 
 lint: install
-	$(VENV)/bin/ruff check bluebird tests bench tools app.py
+	$(VENV)/bin/ruff check bluebird tests bench tools app.py gunicorn.conf.py
 
 test-sqlite: install chromium
 	$(PY) -m pytest
@@ -55,6 +55,11 @@ test-postgres: install chromium
 	BLUEBIRD_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest
 
 test: lint test-sqlite test-postgres
+
+# Only the reliability suite (real gunicorn and huey processes), on both databases.
+test-reliability: install
+	$(PY) -m pytest -m reliability tests/reliability
+	BLUEBIRD_TEST_DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest -m reliability tests/reliability
 
 bench: install
 	@for f in bench/[!_]*.py; do echo "== $$f" >&2; $(PY) $$f || exit 1; done

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, g, jsonify, redirect, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from peewee import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bluebird import config as config_module
@@ -66,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     _bind_extensions(app)
     _register_blueprints(app)
     _register_errors(app)
+    _register_busy(app)
     _register_hooks(app)
     from bluebird import cli
 
@@ -206,3 +208,26 @@ def _register_hooks(app):
             "role_labels": roles.LABELS,
             "unread_count": unread_count,
         }
+
+
+def _register_busy(app):
+    """No turn at the SQLite write lock in time (bluebird/writegate.py): 503 + Retry-After, not 500."""
+    from bluebird.web import render
+
+    def database_busy(error):
+        # Load, not a bug: the client sends the same submission again (its client_uuid
+        # makes that safe) after Retry-After.
+        if "locked" not in str(error) and "busy" not in str(error):
+            raise error
+        if not db.is_closed() and db.in_transaction():
+            db.rollback()
+        message = _("Many people are saving at this moment, so this was not saved yet. "
+                    "Please send it again in a few seconds.")
+        if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+            response = app.make_response((jsonify(error=message), 503))
+        else:
+            response = app.make_response(render("error.html", "_error.html", status=503, code=503, message=message))
+        response.headers["Retry-After"] = "2"
+        return response
+
+    app.register_error_handler(OperationalError, database_busy)

@@ -95,3 +95,7 @@ def register(app):
 
         Estate.create(code=code, name=name, timezone=timezone)
         click.echo(f"created estate {code} ({name})")
+
+    from bluebird.backup.cli import register as register_backup
+
+    register_backup(app)

@@ -48,6 +48,10 @@ def from_env(instance_path: str) -> dict:
         "DATABASE_URL": env.get("BLUEBIRD_DATABASE_URL")
         or f"sqlite:///{Path(instance_path) / 'bluebird.db'}",
         "QUEUE_URL": env.get("BLUEBIRD_QUEUE_URL", ""),
+        # Nightly backups (bluebird/backup; README "Backups"): best on another disk.
+        "BACKUP_DIR": env.get("BLUEBIRD_BACKUP_DIR", ""),
+        "BACKUP_KEEP_DAILY": int(env.get("BLUEBIRD_BACKUP_KEEP_DAILY", "14")),
+        "BACKUP_KEEP_MONTHLY": int(env.get("BLUEBIRD_BACKUP_KEEP_MONTHLY", "12")),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": env.get("BLUEBIRD_TIMEZONE", "Asia/Shanghai"),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),

@@ -1,4 +1,6 @@
 """The database: a proxy bound from a URL, a base model, and create-once for replays."""
+import os
+import re
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
@@ -6,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 from peewee import DatabaseProxy, IntegrityError, Model, UUIDField
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 from werkzeug.exceptions import Conflict
+
+from bluebird.writegate import WriteGate
 
 db = DatabaseProxy()
 
@@ -25,7 +29,7 @@ def make_database(url: str):
     if parts.scheme == "sqlite":
         # lock_type=IMMEDIATE: every atomic() takes the write lock at BEGIN, so a
         # read-then-write never fails half-way with "database is locked".
-        return PooledSqliteDatabase(
+        return GatedSqliteDatabase(
             parts.path if parts.netloc == "" else parts.netloc + parts.path,
             pragmas=SQLITE_PRAGMAS,
             lock_type="IMMEDIATE",
@@ -49,6 +53,51 @@ def make_database(url: str):
             **extra,
         )
     raise ValueError(f"unsupported database URL: {url!r}")
+
+
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
+
+
+class GatedSqliteDatabase(PooledSqliteDatabase):
+    """SQLite whose writers take turns at a fair gate (bluebird/writegate.py) before BEGIN."""
+
+    def __init__(self, database, **kwargs):
+        super().__init__(database, **kwargs)
+        self.gate = WriteGate(database, float(os.environ.get("BLUEBIRD_WRITE_WAIT_S", "15")))
+
+    def begin(self, lock_type=None):
+        self.gate.acquire()
+        try:
+            super().begin(lock_type)
+        except BaseException:
+            self.gate.release()
+            raise
+
+    def _end(self, finish):
+        try:
+            finish()
+        finally:
+            if self.is_closed() or not self.connection().in_transaction:
+                self.gate.release()
+
+    def commit(self):
+        self._end(super().commit)
+
+    def rollback(self):
+        self._end(super().rollback)
+
+    def close(self):
+        try:
+            return super().close()
+        finally:
+            self.gate.release()
+
+    def execute_sql(self, sql, params=None):
+        # A single write outside a transaction takes its turn too.
+        if self.gate.held or self.in_transaction() or not _WRITE.match(sql):
+            return super().execute_sql(sql, params)
+        with self.gate:
+            return super().execute_sql(sql, params)
 
 
 def is_postgres() -> bool:

@@ -55,6 +55,19 @@ def tick_every_minute():
     return done
 
 
+_BACKUP_AT = os.environ.get("BLUEBIRD_BACKUP_TIME_UTC", "19:30").split(":")  # 03:30 in Shanghai
+
+
+@huey.periodic_task(crontab(hour=_BACKUP_AT[0], minute=_BACKUP_AT[1]))
+def nightly_backup():
+    """Back up the database and photos into BLUEBIRD_BACKUP_DIR, then rotate (14 daily, 12 monthly)."""
+    from bluebird.backup.cli import nightly
+    from bluebird.db import db
+
+    with app().app_context(), db.connection_context():
+        return nightly()
+
+
 @huey.task()
 def deliver_task(delivery_id, token):
     """Send one push or robot message; a slow or dead endpoint holds up only this task.
