@@ -303,6 +303,28 @@ def test_an_item_of_a_finished_round_or_a_foreign_template_is_refused(butler_cli
     assert wrong.status_code == 409 and "不在本次检查的清单上" in wrong.get_data(as_text=True)
 
 
+def test_photo_files_of_a_refused_or_replayed_answer_are_not_left_behind(app, butler_client, place, tmp_path):
+    """Files are written before the write transaction; one that commits nothing removes them."""
+    def files():
+        return [p for p in tmp_path.rglob("*") if p.is_file()]
+
+    saved, app.config["PHOTO_ROOT"] = app.config.get("PHOTO_ROOT"), str(tmp_path)
+    try:
+        patrol = _start(butler_client, "patrol")
+        item = engine.items_of(patrol)[0]
+        key = str(uuid.uuid4())
+        for _ in range(2):
+            assert _answer(butler_client, patrol, item, "fail", note="灯不亮", photos=[_jpeg()],
+                           client_uuid=key).status_code == 303
+        assert len(files()) == 2  # one display copy and one thumbnail
+        _answer_all(butler_client, patrol)
+        assert butler_client.post(f"/rounds/{patrol.id}/finish", {}).status_code == 303
+        late = _answer(butler_client, patrol, item, "fail", note="又坏了", photos=[_jpeg((200, 40, 40))])
+        assert late.status_code == 409 and len(files()) == 2
+    finally:
+        app.config["PHOTO_ROOT"] = saved
+
+
 def test_a_replayed_item_submission_saves_once(butler_client, place):
     patrol = _start(butler_client, "patrol")
     item = engine.items_of(patrol)[0]

@@ -96,7 +96,8 @@ def patrol(estate, butler):
     return round_
 
 
-def test_concurrent_replays_of_a_failed_item_make_one_result_one_case_and_its_photos(server, butler, patrol):
+def test_concurrent_replays_of_a_failed_item_make_one_result_one_case_and_its_photos(app, server, butler, patrol,
+                                                                                    tmp_path):
     cookies, token = _login(server, "butler")
     item = TemplateItem.get((TemplateItem.template == patrol.template) & TemplateItem.text.contains("灭火器"))
     key = str(uuid.uuid4())
@@ -109,8 +110,12 @@ def test_concurrent_replays_of_a_failed_item_make_one_result_one_case_and_its_ph
             data={"csrf_token": token, "client_uuid": key, "item_id": str(item.id), "result": "fail",
                   "note": "灭火器压力不足"}).status_code
 
-    statuses = _at_once(THREADS, post)
+    with _photo_root(app, tmp_path):
+        statuses = _at_once(THREADS, post)
     assert statuses == [303] * THREADS
+    # Every request stores its files before its transaction; the losers remove theirs.
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) == 2 * len(photos), files  # a display copy and a thumbnail per photo
     row = ItemResult.get()
     assert ItemResult.select().count() == 1 and Case.select().count() == 1 and row.case_id
     case = Case.get_by_id(row.case_id)

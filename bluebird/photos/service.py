@@ -69,13 +69,20 @@ def store_all(ready) -> list[Stored]:
         for p in ready:
             done.append(store(p))
     except BaseException:
-        # No row names these fresh keys yet, so they can go at once (the sweeper would, later).
-        root = storage()
-        for s in done:
-            for key in {s.display_key, s.thumb_key}:
-                root.path_for(key).unlink(missing_ok=True)
+        discard(done)
         raise
     return done
+
+
+def discard(stored) -> None:
+    """Remove files that no row will name (a failed batch, a replay that lost its race).
+
+    Only for fresh keys of this request: the sweeper would remove them later anyway.
+    """
+    root = storage()
+    for s in stored:
+        for key in {s.display_key, s.thumb_key}:
+            root.path_for(key).unlink(missing_ok=True)
 
 
 def attach(stored: Stored, *, estate_id, subject, actor_id, place="", client_uuid=None) -> tuple[Attachment, bool]:

@@ -98,13 +98,25 @@ def submit_item(round_: Round, *, item_id, result, actor, note="", deduction=Non
         return Submitted(earlier)
     unit, place = place_of(round_)
     ready = [photos.prepare(b, estate_name=actor.estate.name, place=place, staff=actor.name) for b in blobs]
+    # Files first, outside the write transaction (SQLite writers take turns for its length).
+    stored = photos.store_all(ready)
+    try:
+        return _record_submission(round_, key, stored, unit=unit, place=place, item_id=item_id, result=result,
+                                  actor=actor, note=note, deduction=deduction)
+    except BaseException:
+        photos.discard(stored)  # nothing committed names them
+        raise
+
+
+def _record_submission(round_, key, stored, *, unit, place, item_id, result, actor, note, deduction) -> Submitted:
     with db.atomic():
         row, fresh, previous = engine.record_item(round_, item_id=item_id, result=result, actor=actor, note=note,
-                                                  deduction=deduction, client_uuid=key, photos=len(ready))
+                                                  deduction=deduction, client_uuid=key, photos=len(stored))
         if not fresh:
+            photos.discard(stored)  # the earlier submission has its own
             return Submitted(row)
-        added = [photos.save(p, estate_id=round_.estate_id, subject=row.subject, actor_id=actor.id, place=place,
-                             client_uuid=_derived(key, f"photo:{n}")) for n, p in enumerate(ready)]
+        added = [photos.attach(s, estate_id=round_.estate_id, subject=row.subject, actor_id=actor.id, place=place,
+                               client_uuid=_derived(key, f"photo:{n}"))[0] for n, s in enumerate(stored)]
         item = row.item
         if row.result == "fail" and item.opens_case and row.case_id is None:
             linked = _open_defect_of_parent(round_, row, actor, added)
@@ -207,12 +219,17 @@ def check_signature(data: bytes) -> bytes:
     return clean.getvalue()
 
 
-def _store_signature(round_: Round, png: bytes, actor) -> Attachment:
-    import hashlib
-
+def _store_signature_file(png: bytes) -> str:
+    """Write the signature's file before the transaction that names it; return its key."""
     store = photos.storage()
     key = store.new_key("png")
     store.put(key, png, "image/png")
+    return key
+
+
+def _attach_signature(round_: Round, png: bytes, key: str, actor) -> Attachment:
+    import hashlib
+
     digest = hashlib.sha256(png).hexdigest()
     with Image.open(io.BytesIO(png)) as im:
         width, height = im.size
@@ -301,6 +318,8 @@ def finish(round_: Round, actor, *, note="", keys_note="", signature: bytes | No
     png = picked = None
     if round_.kind == kinds.MOVEIN:
         png, picked = _check_movein(round_, keys_note, signature, owner_id, owner_name, owner_phone)
+    # The file first, outside the write transaction; a rollback leaves it to the sweeper.
+    signature_key = _store_signature_file(png) if png is not None else None
     with db.atomic():
         unit = unit_of(round_)
         if png is not None:
@@ -312,7 +331,7 @@ def finish(round_: Round, actor, *, note="", keys_note="", signature: bytes | No
             round_.owner_phone = owner.phone if owner else owner_phone.strip()[:20]
         engine.close(round_, actor, note=note, keys_note=keys_note)
         if png is not None:
-            att = _store_signature(round_, png, actor)
+            att = _attach_signature(round_, png, signature_key, actor)
             record(round_.estate_id, round_.subject, actor.id, "signed", photo=att.token, name=round_.owner_name,
                    resident=round_.owner_id)
             if unit is not None and unit.status in HANDED_OVER_FROM:
