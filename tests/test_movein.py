@@ -190,6 +190,17 @@ def test_a_warranty_defect_fixed_at_re_inspection_leaves_no_duty_to_escalate(but
     assert not Duty.select().where((Duty.subject == case.subject) & Duty.escalated_at.is_null(False)).exists()
 
 
+def test_only_who_may_walk_a_move_in_starts_its_re_inspection(butler_client, tech_client, butler, place):
+    movein = _movein(butler_client)
+    _fail(butler_client, movein, engine.items_of(movein)[0], "入户墙面开裂")
+    _all_ok(movein, butler)
+    assert _finish(butler_client, movein, owner_name="王建国", owner_phone="13900001234").status_code == 303
+    refused = tech_client.post(f"/rounds/{movein.id}/reinspect", {"client_uuid": str(uuid.uuid4())})
+    assert refused.status_code == 403 and not Round.select().where(Round.kind == "reinspect").exists()
+    assert butler_client.post(f"/rounds/{movein.id}/reinspect",
+                              {"client_uuid": str(uuid.uuid4())}).status_code == 303
+
+
 def test_a_warranty_repair_cannot_be_registered_with_a_technician(butler_client, technician, place):
     response = butler_client.post("/cases/new?kind=repair", {
         "kind": "repair", "client_uuid": str(uuid.uuid4()), "unit_code": "3-1502", "description": "窗框渗水",

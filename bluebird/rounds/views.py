@@ -212,8 +212,10 @@ def finish(round_id):
 
 @bp.route("/<int:round_id>/reinspect", methods=["POST"])
 def reinspect(round_id):
-    """Start a re-inspection of a move-in's open defects."""
+    """Start a re-inspection of a move-in's open defects (whoever may walk a move-in)."""
     parent = get_scoped_or_404(Round, round_id)
+    if current_user.role not in WHO_STARTS[kinds.MOVEIN]:
+        abort(403)
     if parent.kind != kinds.MOVEIN or parent.is_open:
         abort(409)
     child = engine.start(request.form.get("client_uuid"), estate_id=estate_id(), user=current_user,
