@@ -82,51 +82,40 @@ def key(key_id, status=200, error=None, lend_form=None, return_form=None, retire
                   is_desk=current_user.role in DESK)
 
 
+def _key_step(key_id, form, name, do):
+    """One desk step on a key: validate its form, do it, or show the key page with the error."""
+    desk_only()
+    entry = get_scoped_or_404(Key, key_id)
+    if not form.validate():
+        return key(key_id, status=422, **{f"{name}_form": form})
+    try:
+        do(entry, form)
+    except DeskError as exc:
+        return key(key_id, status=exc.status, error=fail(form, exc), **{f"{name}_form": form})
+    return see_other("frontdesk.key", key_id=entry.id)
+
+
 @bp.route("/desk/keys/<int:key_id>/lend", methods=["POST"])
 def key_lend(key_id):
     """Lend a key (never one already out)."""
-    desk_only()
-    entry = get_scoped_or_404(Key, key_id)
-    form = _lend_form()
-    if not form.validate():
-        return key(key_id, status=422, lend_form=form)
-    try:
-        keys.lend(entry, current_user, form.client_uuid.data, borrower=form.borrower.data or "",
-                  borrower_user_id=form.borrower_user.data or None, purpose=form.purpose.data,
-                  due_at=clocks.from_local(form.due_at.data, tz()))
-    except DeskError as exc:
-        return key(key_id, status=exc.status, error=fail(form, exc), lend_form=form)
-    return see_other("frontdesk.key", key_id=entry.id)
+    return _key_step(key_id, _lend_form(), "lend", lambda entry, form: keys.lend(
+        entry, current_user, form.client_uuid.data, borrower=form.borrower.data or "",
+        borrower_user_id=form.borrower_user.data or None, purpose=form.purpose.data,
+        due_at=clocks.from_local(form.due_at.data, tz())))
 
 
 @bp.route("/desk/keys/<int:key_id>/return", methods=["POST"])
 def key_return(key_id):
     """Take a key back (only one that is out)."""
-    desk_only()
-    entry = get_scoped_or_404(Key, key_id)
-    form = ReturnForm()
-    if not form.validate():
-        return key(key_id, status=422, return_form=form)
-    try:
-        keys.give_back(entry, current_user, form.note.data or "")
-    except DeskError as exc:
-        return key(key_id, status=exc.status, error=exc.message, return_form=form)
-    return see_other("frontdesk.key", key_id=entry.id)
+    return _key_step(key_id, ReturnForm(), "return",
+                     lambda entry, form: keys.give_back(entry, current_user, form.note.data or ""))
 
 
 @bp.route("/desk/keys/<int:key_id>/retire", methods=["POST"])
 def key_retire(key_id):
     """Take a key out of the register for good, with the reason (never one on loan)."""
-    desk_only()
-    entry = get_scoped_or_404(Key, key_id)
-    form = RetireKeyForm()
-    if not form.validate():
-        return key(key_id, status=422, retire_form=form)
-    try:
-        keys.retire(entry, current_user, form.reason.data)
-    except DeskError as exc:
-        return key(key_id, status=exc.status, error=fail(form, exc), retire_form=form)
-    return see_other("frontdesk.key", key_id=entry.id)
+    return _key_step(key_id, RetireKeyForm(), "retire",
+                     lambda entry, form: keys.retire(entry, current_user, form.reason.data))
 
 
 # The shift hand-over ---------------------------------------------------------------------------
