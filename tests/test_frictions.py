@@ -451,3 +451,17 @@ def test_the_readme_and_docs_link_only_to_files_the_repository_has():
             assert (path.parent / target).exists(), f"{path.name} links {target}"
     readme = (ROOT / "README.md").read_text()
     assert "docs/architecture.md" in readme and "docs/domain.md" in readme
+
+
+def test_a_butler_deactivated_mid_day_hands_todays_patrol_of_his_patch_on(
+        app, estate, two_patches, admin_client, manager):
+    leaving = factories.make_user(estate, role="butler", username="leaving", patch=two_patches["one"])
+    tick(T0)
+    patrol = Duty.get((Duty.kind == "daily_patrol") & (Duty.subject == f"patch:{two_patches['one'].id}"))
+    assert patrol.assignee_id == leaving.id
+    _edit_staff(admin_client, leaving, two_patches["one"], active=False)
+    patrol = Duty.get_by_id(patrol.id)
+    assert patrol.assignee_id is None and patrol.role == "manager" and patrol.done_at is None
+    assert "daily_patrol" in _agenda_kinds(manager)
+    successor = _new_staff(admin_client, estate, "successor2", two_patches["one"])
+    assert Duty.get_by_id(patrol.id).assignee_id == successor.id

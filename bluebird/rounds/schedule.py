@@ -85,6 +85,8 @@ def generate_for(estate, now: datetime) -> int:
 
 
 coverage.register_patch_duties("unit", coverage.patch_through_unit(Unit), VACANT_PATROL)
+# A butler who leaves or changes patch mid-day hands today's patrol of his old patch on.
+coverage.register_patch_duties("patch", lambda patch_id: patch_id, DAILY_PATROL)
 
 
 def _vacant_week(estate, day, tz) -> int:
