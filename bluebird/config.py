@@ -80,6 +80,7 @@ def from_env(instance_path: str) -> dict:
         # Failed logins for one username from one address, and from one address in all.
         "LOGIN_LIMIT": env.get("BLUEBIRD_LOGIN_LIMIT", "10 per 5 minutes"),
         "LOGIN_IP_LIMIT": env.get("BLUEBIRD_LOGIN_IP_LIMIT", "30 per 5 minutes"),
+        "LOGIN_USERNAME_LIMIT": env.get("BLUEBIRD_LOGIN_USERNAME_LIMIT", "50 per hour"),
         "WTF_CSRF_TIME_LIMIT": None,  # a tablet left open all shift must still submit
         "PASSWORD_HASH_PARAMS": {},
         "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),

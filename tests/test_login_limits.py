@@ -66,6 +66,20 @@ def test_the_owners_own_device_is_never_locked_out_even_behind_the_guessers_addr
     assert _login(forger, "butler", factories.PASSWORD, ATTACKER).status_code == 429
 
 
+def test_guesses_spread_over_many_addresses_run_out_but_the_owners_device_gets_in(app, client, butler,
+                                                                                  monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_USERNAME_LIMIT", "12 per hour")
+    phone = type(client)(app)
+    assert _login(phone, "butler", factories.PASSWORD, OWNER).status_code == 303
+    phone.get("/logout")
+    for n in range(12):  # three guesses each from four addresses: under every per-address limit
+        assert _login(client, "butler", "guess", {"REMOTE_ADDR": f"192.0.2.{n // 3 + 1}"}).status_code == 401
+    fresh = {"REMOTE_ADDR": "192.0.2.200"}
+    assert _login(client, "butler", factories.PASSWORD, fresh).status_code == 429
+    assert _login(client, "someone", "guess", fresh).status_code == 401  # other accounts are untouched
+    assert _login(phone, "butler", factories.PASSWORD, {"REMOTE_ADDR": "192.0.2.201"}).status_code == 303
+
+
 def test_a_known_device_is_still_limited_for_wrong_passwords(app, client, butler):
     assert _login(client, "butler", factories.PASSWORD, OWNER).status_code == 303
     client.get("/logout")

@@ -1,6 +1,7 @@
 """Login limits that stop guessing without locking anybody out.
 
-Failed logins count per username and address, and per address. A device that a user has
+Failed logins count per username and address, per address, and (higher) per username
+over every address, which stops guesses spread over many addresses. A device that a user has
 signed in on before carries a signed cookie (OWASP's "device cookies"): its attempts for
 that user count on their own and skip the address limit, so a guesser, even one behind
 the same office address, cannot lock the owner out of her own phone or the desk tablet.
@@ -20,6 +21,15 @@ def username_limit():
 def ip_limit():
     """Failed logins allowed from one address over all usernames."""
     return current_app.config["LOGIN_IP_LIMIT"]
+
+
+def username_everywhere_limit():
+    """Failed logins allowed for one username over every address (not for known devices)."""
+    return current_app.config["LOGIN_USERNAME_LIMIT"]
+
+
+def username_key():
+    return f"anyaddr:{_posted_username()}"
 
 
 def failed(response):

@@ -12,6 +12,8 @@ from bluebird.auth.limits import (
     known_device,
     login_key,
     remember_device,
+    username_everywhere_limit,
+    username_key,
     username_limit,
 )
 from bluebird.extensions import LOCALES, limiter
@@ -20,12 +22,15 @@ from bluebird.web import render, safe_next
 bp = Blueprint("auth", __name__)
 
 
-# Only failed attempts count (deduct_when). Two limits: one username from one address (or
-# one known device), and one address over all usernames (a guesser trying many accounts;
-# a known device is exempt). There is deliberately no limit per username alone: it
-# would let anyone lock a colleague out.
+# Only failed attempts count (deduct_when). Three limits: one username from one address (or
+# one known device); one address over all usernames (a guesser trying many accounts); and,
+# higher, one username over all addresses (guesses spread over many addresses). A device
+# the user signed in on before is exempt from the last two, so nobody can lock the owner
+# out of her own phone or desk tablet.
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(ip_limit, methods=["POST"], deduct_when=failed, exempt_when=lambda: bool(known_device()))
+@limiter.limit(username_everywhere_limit, methods=["POST"], deduct_when=failed, key_func=username_key,
+               exempt_when=lambda: bool(known_device()))
 @limiter.limit(username_limit, methods=["POST"], deduct_when=failed, key_func=login_key)
 def login():
     """Sign in with a username and password."""
