@@ -174,6 +174,12 @@ def move_out(client_uuid, *, resident: Resident, actor, moving_on: date, slot=""
     raise LedgerError(_l("The release slip could not be numbered. Send it again."), status=503)
 
 
+def _owed_text(resident: Resident) -> str:
+    if resident.arrears_amount is None:
+        return resident.name
+    return f"{resident.name} ¥{Decimal(resident.arrears_amount):.2f}"
+
+
 def check_slip(move: MoveOut, actor, *, release: bool, note="") -> MoveOut:
     """The desk checks a release slip: released (放行), or held (e.g. fees owed), with a note.
 
@@ -192,7 +198,7 @@ def check_slip(move: MoveOut, actor, *, release: bool, note="") -> MoveOut:
         if not changed:
             raise LedgerError(_l("This slip was already released."), status=409)
         record(move.estate_id, f"unit:{move.unit_id}", actor.id, "slip_checked", slip=move.slip_code,
-               released=release, note=note[:200], arrears=[f"{r.name} {r.arrears_amount or ''}".strip() for r in owed])
+               released=release, note=note[:200], arrears=[_owed_text(r) for r in owed])
     return MoveOut.get_by_id(move.id)
 
 

@@ -2,6 +2,7 @@
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
+from bluebird.db import replayed
 from bluebird.estate import residents as ledger
 from bluebird.estate.forms import MoveInForm, MoveOutForm, ResidentEditForm
 from bluebird.estate.models import Patch, Resident, Unit
@@ -70,9 +71,13 @@ def move_out(resident_id):
     """A resident moves out (迁出): book the moving day, issue the release slip (放行条)."""
     _ledger_only()
     r = get_scoped_or_404(Resident, resident_id)
+    form = MoveOutForm()
+    if request.method == "POST":  # a replayed submission lands on the slip it issued
+        earlier = replayed(MoveOut, form.client_uuid.data, estate=estate_id(), created_by=current_user.id)
+        if earlier is not None:
+            return redirect(url_for("estate.move_slip", move_id=earlier.id), code=303)
     if r.moved_out_at is not None:
         abort(409)
-    form = MoveOutForm()
     if request.method == "GET":
         form.moving_on.data = ledger.local_today(current_user.estate)
     error, status = None, 200
