@@ -54,7 +54,7 @@ def test_a_butler_edits_the_ledger_entry_and_the_unit_timeline_lists_the_changes
     assert changes["note"] == ["", ""]  # long text: that it changed, not the text
     assert "phone" not in changes and "name" not in changes
     page = butler_client.get(f"/estate/units/{owner.unit_id}").get_data(as_text=True)
-    assert "张伟的台帐已修改" in page and "136****3333" in page and "重点户原因" in page
+    assert "张伟的台账已修改" in page and "136****3333" in page and "重点户原因" in page
     shown = butler_client.get(f"/estate/residents/{owner.id}").get_data(as_text=True)
     assert "¥1280.50" in shown and "独居老人" in shown and "tel:13600003333" in shown
 
@@ -222,3 +222,15 @@ def test_a_new_residents_household_note_is_kept(admin_client, place):
         "client_uuid": str(uuid.uuid4()), "name": "孙八", "phone": "", "relation": "family", "note": "家有婴儿，勿按门铃"})
     assert response.status_code == 303
     assert Resident.get(Resident.name == "孙八").note == "家有婴儿，勿按门铃"
+
+
+def test_a_second_move_out_of_the_same_resident_issues_no_second_slip(app, butler, place):
+    from bluebird.estate import residents as ledger
+
+    owner = place["owner"]
+    stale = Resident.get_by_id(owner.id)  # read before the first move-out committed
+    ledger.move_out(uuid.uuid4(), resident=Resident.get_by_id(owner.id), actor=butler, moving_on=date(2026, 11, 25))
+    with pytest.raises(ledger.LedgerError) as refused:
+        ledger.move_out(uuid.uuid4(), resident=stale, actor=butler, moving_on=date(2026, 11, 26))
+    assert refused.value.status == 409
+    assert MoveOut.select().count() == 1 and Resident.get_by_id(owner.id).moved_out_at == date(2026, 11, 25)

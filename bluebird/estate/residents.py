@@ -162,8 +162,16 @@ def move_out(client_uuid, *, resident: Resident, actor, moving_on: date, slot=""
                     note=(note or "").strip(), slip_code=new_slip_code(), created_by=actor.id)
                 if not created:
                     return move, False
-                ids = [r.id for r in leaving]
-                Resident.update(moved_out_at=moving_on).where(Resident.id.in_(ids)).execute()
+                # The claim: he is still current (two move-outs sent at once issue one slip).
+                claimed = (Resident.update(moved_out_at=moving_on)
+                           .where((Resident.id == resident.id) & Resident.moved_out_at.is_null()).execute())
+                if not claimed:
+                    raise LedgerError(_l("%(name)s has already moved out.", name=resident.name), "resident",
+                                      status=409)
+                others = [r.id for r in leaving if r.id != resident.id]
+                if others:
+                    Resident.update(moved_out_at=moving_on).where(
+                        Resident.id.in_(others) & Resident.moved_out_at.is_null()).execute()
                 owed = household_arrears(unit.id)
                 record(unit.estate_id, f"unit:{unit.id}", actor.id, "moved_out", names=names, on=moving_on.isoformat(),
                        move=move.id, slip=move.slip_code, arrears=bool(owed))

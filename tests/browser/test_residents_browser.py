@@ -74,3 +74,35 @@ def test_a_butler_edits_a_resident_and_moves_one_out_on_his_phone(new_page, logi
     screenshot(page, "residents-unit.png", full_page=True)
     collector.assert_clean(console=False)
     assert [r.split()[:2] for r in collector.bad_responses] == [["422", "POST"]]  # only the refused edit
+
+
+def test_the_desk_looks_a_slip_up_sees_the_arrears_and_holds_then_releases(new_page, login, screenshot, collector):
+    estate = factories.make_estate("lan", "蓝鸟花园")
+    unit = factories.make_unit(factories.make_building(estate, "3"), "1502", status="occupied")
+    owner = factories.make_resident(unit, "张伟", "13912345678")
+    Resident.update(arrears=True, arrears_amount=Decimal("860"), arrears_as_of=date(2026, 10, 31)).where(
+        Resident.id == owner.id).execute()
+    butler = factories.make_user(estate, role="butler", username="butler", name="李管家")
+    factories.make_user(estate, role="reception", username="desk", name="前台小王")
+    move = factories.make_move(Resident.get_by_id(owner.id), butler, slot="09:00-12:00")
+
+    page = new_page("tablet")
+    login(page, "desk")
+    page.goto("/desk/release")
+    page.locator("#q").fill(move.slip_code.lower())
+    page.locator("#slip-lookup button[type=submit]").click()
+    expect(page.locator("#desk-arrears")).to_contain_text("张伟 ¥860.00")
+    expect(page.locator("#desk-arrears")).to_contain_text("截至 2026-10-31")
+    screenshot(page, "residents-desk-slip.png", full_page=True)
+    check = page.locator("#check-form")
+    check.locator("select[name=decision]").select_option("hold")
+    check.locator("input[name=check_note]").fill("物业费未结清")
+    check.locator("button[type=submit]").click()
+    expect(page.locator("#slip-status")).to_have_text("前台暂不放行")
+    check.locator("select[name=decision]").select_option("release")
+    check.locator("input[name=check_note]").fill("已补缴")
+    check.locator("button[type=submit]").click()
+    expect(page.locator("#slip-status")).to_have_text("已放行")
+    expect(page.locator("#check-form")).to_have_count(0)
+    assert MoveOut.get_by_id(move.id).status == "released"
+    collector.assert_clean()
