@@ -106,3 +106,25 @@ def test_the_desk_looks_a_slip_up_sees_the_arrears_and_holds_then_releases(new_p
     expect(page.locator("#check-form")).to_have_count(0)
     assert MoveOut.get_by_id(move.id).status == "released"
     collector.assert_clean()
+
+
+def test_the_key_account_list_fits_a_phone(new_page, login, screenshot, collector):
+    estate = factories.make_estate("lan", "蓝鸟花园")
+    patch = factories.make_patch(estate, "一区")
+    building = factories.make_building(estate, "3", patch=patch)
+    butler = factories.make_user(estate, role="butler", username="butler", name="李管家", patch=patch)
+    for i, (name, why) in enumerate((("张伟", "经常投诉，对噪音敏感"), ("王芳", "独居老人"), ("刘洋", "业委会成员"))):
+        unit = factories.make_unit(building, f"{15 + i}02")
+        r = factories.make_resident(unit, name, f"1391234{i:04d}")
+        Resident.update(key_account=True, key_reason=why).where(Resident.id == r.id).execute()
+        if i == 0:
+            factories.make_case(unit, butler, description="卫生间漏水到楼下，业主要求尽快处理")
+    page = new_page("phone")
+    login(page, "butler")
+    page.goto("/estate/")
+    page.locator("#key-accounts-link").click()
+    expect(page.locator("#key-accounts")).to_contain_text("经常投诉，对噪音敏感")
+    expect(page.locator("#key-accounts")).to_contain_text("卫生间漏水")
+    _fits(page, "the key-account list")
+    screenshot(page, "residents-key-accounts.png", full_page=True)
+    collector.assert_clean()
