@@ -70,6 +70,14 @@ def test_a_good_workbook_is_previewed_then_imported_in_one_go(admin_client, admi
     assert [r.name for r in Resident.search(units[0].estate_id, "5678")] == ["张伟"]
 
 
+def test_a_unit_code_excel_took_for_a_date_is_read_back_as_the_code(admin, estate):
+    from datetime import datetime
+
+    unit = factories.make_unit(factories.make_building(estate, "1"), "12", floor=0)
+    plan = importer.plan(estate.id, _book([[datetime(2026, 1, 12), "周九", "", "业主", "", "", ""]]))
+    assert not plan.bad and [r["unit"] for r in plan.new] == [unit.id]
+
+
 def test_importing_the_same_workbook_again_changes_nothing(admin_client, units):
     data = _book(GOOD)
     first = _upload(admin_client, data).get_data(as_text=True)

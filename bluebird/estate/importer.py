@@ -76,6 +76,8 @@ def _text(value) -> str:
 
 
 def _unit_code(value) -> str:
+    if isinstance(value, (date, datetime)):  # Excel took "1-12" (building 1, room 12) for 12 January
+        return f"{value.month}-{value.day}"
     return _text(value).replace("号楼", "-").replace("栋", "-").replace("幢", "-").replace(" ", "").upper()
 
 
