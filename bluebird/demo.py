@@ -53,6 +53,17 @@ def _insert(model, rows, batch=500):
         model.insert_many(rows[start : start + batch]).execute()
 
 
+KEY_REASONS = ("经常投诉", "独居老人", "行动不便", "业委会成员")
+
+
+def _ledger_details(row: dict, n: int, now) -> None:
+    """The reason of a demo key account, the amount and date of demo arrears (工作台账)."""
+    # Every row carries the same keys: a bulk insert takes its columns from the first row.
+    row["key_reason"] = KEY_REASONS[n % len(KEY_REASONS)] if row["key_account"] else ""
+    row["arrears_amount"] = 300 + (n % 12) * 150 if row["arrears"] else None
+    row["arrears_as_of"] = now.date().replace(day=1) if row["arrears"] else None
+
+
 def load_demo(scale: int = 1, code: str = "bluebird", name: str = "蓝鸟花园", seed: int = 42) -> dict:
     """Create the demo estate; `scale` multiplies buildings, units and residents."""
     rng = random.Random(seed)
@@ -107,6 +118,7 @@ def load_demo(scale: int = 1, code: str = "bluebird", name: str = "蓝鸟花园"
                     relation=relation, key_account=rng.random() < 0.03, arrears=rng.random() < 0.05,
                     note="", created_at=now,
                 ))
+                _ledger_details(residents[-1], len(residents), now)  # no rng draw: the demo stays the same
         _insert(Resident, residents)
         password = hash_password(DEMO_PASSWORD)
         for username, person, role, patch_index in DEMO_USERS:

@@ -3,6 +3,7 @@ from bluebird.auth.models import LoginSession, User
 from bluebird.cases.models import Call, Case, PriceItem
 from bluebird.duties.models import Duty
 from bluebird.estate.models import Building, Estate, Patch, Resident, Unit
+from bluebird.estate.models_moves import MoveOut
 from bluebird.frontdesk.models import (
        Handover,
        Key,
@@ -29,4 +30,4 @@ ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Ca
        Template, TemplateItem, Round, ItemResult, Checkpoint, CheckpointVisit, Permit, WorkerPass,
        Notification, PushSubscription, WeComWebhook, Delivery,
        PhoneCall, StaffMessage, Visitor, Parcel, Key, KeyLoan, Handover,
-       LoginSession]
+       LoginSession, MoveOut]

@@ -153,3 +153,16 @@ def make_handover(user, note="对讲机2台正常", **fields):
     data.update(fields)
     return Handover.create(**data)
 
+
+
+def make_move(resident, user, moving_on=None, **fields):
+    """A move-out with its release slip (放行条), the resident left in the unit's history."""
+    from datetime import date
+
+    from bluebird.estate.models_moves import MoveOut, new_slip_code
+
+    moving_on = moving_on or date(2026, 12, 1)
+    move = MoveOut.create(estate=resident.estate_id, unit=resident.unit_id, resident=resident, names=resident.name,
+                          moving_on=moving_on, slip_code=new_slip_code(), created_by=user, **fields)
+    Resident.update(moved_out_at=moving_on).where(Resident.id == resident.id).execute()
+    return move

@@ -68,3 +68,21 @@ def test_010_backfills_outcomes_leases_and_frees_retired_hooks(app):
             assert leases[0][0] == "sending" and str(leases[0][1]).startswith("2025-01-01") and leases[1][1] is None
             assert {"duty_void_assignee"} <= {i.name for i in old.get_indexes("duty")}
             assert "desk_key_hook_in_use" in {i.name for i in old.get_indexes("desk_key")}
+
+
+def test_018_keeps_every_resident_current_and_adds_the_ledger(app):
+    """An office's residents survive 018 as current residents, with an empty ledger and no move-outs."""
+    rows = ("INSERT INTO building (estate_id, name, floors, sort_key) VALUES (1, '3', 18, 3)",
+            "INSERT INTO unit (estate_id, building_id, number, code, floor, kind, status, note, updated_at) "
+            "VALUES (1, 1, '1502', '3-1502', 15, 'home', 'occupied', '', '2025-01-01 00:00:00')",
+            "INSERT INTO resident (estate_id, unit_id, name, phone, phone_tail, relation, key_account, arrears, "
+            "note, created_at) VALUES (1, 1, '张伟', '13912345678', '5678', 'owner', 1, 1, '老住户', "
+            "'2025-01-01 00:00:00')")
+    with old_office(BEFORE_SESSION_2, *rows) as old:
+        assert "018_residents_ledger" in upgrade()
+        with old.connection_context():
+            assert old.execute_sql("SELECT name, key_account, key_reason, arrears, arrears_amount, moved_out_at, "
+                                   "contact_pref, phone2 FROM resident").fetchall() == [
+                ("张伟", 1, "", 1, None, None, "phone", "")]
+            assert "move_out" in old.get_tables()
+            assert "resident_unit_moved_out_at" in {i.name for i in old.get_indexes("resident")}

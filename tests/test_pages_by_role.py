@@ -93,6 +93,15 @@ PAGES = {
     "estate_admin.index": {ADMIN},
     "estate_admin.building": {ADMIN},
     "estate_admin.add_resident": {ADMIN},
+    # The butler's ledger (工作台帐): the roles that phone residents keep it.
+    "estate.resident_edit": FIELD_AND_DESK,
+    "estate.move_in": FIELD_AND_DESK,
+    "estate.move_out": FIELD_AND_DESK,
+    "estate.move_slip": FIELD_AND_DESK,
+    "estate.key_accounts": FIELD_AND_DESK,
+    "estate_admin.import_residents": {ADMIN},
+    "frontdesk.release_index": DESK,
+    "frontdesk.release_slip": DESK,
 }
 
 
@@ -105,6 +114,7 @@ def _rows(app, estate):
     unit = factories.make_unit(building, "1502")
     resident = factories.make_resident(unit)
     desk = users[RECEPTION]
+    move = factories.make_move(factories.make_resident(unit, name="李四", phone="13800002222"), users[BUTLER])
     case = factories.make_case(unit, desk, assignee=users[TECHNICIAN])
     photo = factories.make_attachment(case.subject, desk)
     with app.app_context():
@@ -123,7 +133,8 @@ def _rows(app, estate):
             "call_id": factories.make_call(desk, unit=unit).id, "visitor_id": factories.make_visitor(desk).id,
             "message_id": factories.make_message(desk, users[BUTLER]).id,
             "parcel_id": factories.make_parcel(unit, desk).id, "key_id": factories.make_key(estate, desk).id,
-            "handover_id": factories.make_handover(desk).id, "scan_token": _signed(app, checkpoint)}
+            "handover_id": factories.make_handover(desk).id, "scan_token": _signed(app, checkpoint),
+            "move_id": move.id}
     return rows, users
 
 

@@ -370,8 +370,8 @@ def open_duties(case: Case):
 
 
 def residents_of(unit: Unit):
-    """Who can be the contact for a unit's case."""
-    return Resident.select().where(Resident.unit == unit.id).order_by(Resident.relation, Resident.id)
+    """Who can be the contact for a unit's case: its current residents."""
+    return Resident.of_unit(unit.id)
 
 
 def buildings(estate_id):

@@ -1,12 +1,18 @@
 """Estate administration (admin only): patches, buildings, units, residents."""
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from bluebird.auth import roles
-from bluebird.estate import service
-from bluebird.estate.forms import BuildingForm, ResidentForm, UnitForm
-from bluebird.estate.models import Building, Patch, Unit
+from bluebird.estate import importer, service
+from bluebird.estate.forms import (
+    BuildingForm,
+    ImportConfirmForm,
+    ImportForm,
+    ResidentForm,
+    UnitForm,
+)
+from bluebird.estate.models import Building, Patch, Resident, Unit
 from bluebird.forms import choices
 from bluebird.web import estate_id, get_scoped_or_404, render, require_role
 
@@ -125,8 +131,58 @@ def add_resident(unit_id):
             phone=form.phone.data or "",
             relation=form.relation.data,
             key_account=form.key_account.data,
+            note=form.note.data or "",
             actor=current_user.id,
         )
         return redirect(url_for("estate.unit", unit_id=unit.id), code=303)
     status = 422 if request.method == "POST" else 200
     return render("estate_admin/resident.html", status=status, unit=unit, form=form)
+
+
+def _import_page(status=200, **context):
+    context.setdefault("form", ImportForm())
+    context.setdefault("relations", Resident.RELATIONS)
+    return render("estate_admin/import.html", status=status, **context)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_residents():
+    """Upload an Excel workbook of residents and see what it would do, each bad row with its reason."""
+    form = ImportForm()
+    if request.method == "GET":
+        return _import_page(form=form)
+    if not form.validate_on_submit():
+        return _import_page(422, form=form)
+    upload = form.workbook.data
+    data = upload.read() if upload else b""
+    if not data:
+        form.workbook.errors = [_("Choose the Excel workbook to import.")]
+        return _import_page(422, form=form)
+    try:
+        plan = importer.plan(estate_id(), data)
+    except (importer.NotAWorkbook, importer.BadLayout) as exc:
+        form.workbook.errors = [str(exc.message)]
+        return _import_page(422, form=form)
+    confirm = ImportConfirmForm(upload=importer.keep(current_app.instance_path, estate_id(), data))
+    return _import_page(422 if plan.bad else 200, form=form, plan=plan, confirm=confirm,
+                        filename=getattr(upload, "filename", ""))
+
+
+@bp.route("/import/confirm", methods=["POST"])
+def import_confirm():
+    """Import the previewed workbook: every new resident in one transaction, or none."""
+    confirm = ImportConfirmForm()
+    if not confirm.validate_on_submit():
+        return _import_page(422, error=_("The preview has expired. Upload the workbook again."))
+    digest = confirm.upload.data
+    data = importer.kept(current_app.instance_path, estate_id(), digest)
+    if data is None:
+        return _import_page(404, error=_("The preview has expired. Upload the workbook again."))
+    try:
+        plan = importer.apply(estate_id(), data, current_user.id)
+    except (importer.NotAWorkbook, importer.BadLayout) as exc:
+        return _import_page(422, error=str(exc.message))
+    if plan.bad:
+        return _import_page(422, plan=plan, confirm=confirm)
+    importer.forget(current_app.instance_path, estate_id(), digest)
+    return _import_page(200, done=plan)

@@ -8,7 +8,9 @@ from peewee import (
     BooleanField,
     Case,
     CharField,
+    DateField,
     DateTimeField,
+    DecimalField,
     ForeignKeyField,
     IntegerField,
     TextField,
@@ -229,21 +231,38 @@ class Unit(ReplaySafe):
 
 
 class Resident(ReplaySafe):
+    """A person of a unit's household, as the butler's ledger (工作台帐) keeps him.
+
+    A resident who moves out keeps his row with `moved_out_at`: he stays in the unit's
+    history, and every list of *current* residents (`Resident.current`) leaves him out.
+    """
+
     estate = ForeignKeyField(Estate, backref="residents", on_delete="CASCADE")
     unit = ForeignKeyField(Unit, backref="residents", on_delete="CASCADE")
     name = CharField(max_length=50)
     phone = CharField(max_length=20, default="")
     phone_tail = CharField(max_length=4, default="", index=True)
+    phone2 = CharField(max_length=20, default="")  # a second number (home, spouse)
+    wechat = CharField(max_length=50, default="")
+    contact_pref = CharField(max_length=16, default="phone")  # phone / wechat
     relation = CharField(max_length=16, default="owner")  # owner / family / tenant
+    members = TextField(default="")  # the household: who lives with him
     key_account = BooleanField(default=False)  # 重点户
+    key_reason = CharField(max_length=200, default="")  # why a key account
     arrears = BooleanField(default=False)  # 欠费
+    arrears_amount = DecimalField(max_digits=10, decimal_places=2, null=True)
+    arrears_as_of = DateField(null=True)
+    birthday = DateField(null=True)  # for the greeting (003 篇7 §12)
     note = TextField(default="")
+    moved_in_at = DateField(null=True)  # 入住
+    moved_out_at = DateField(null=True)  # 迁出: set, he is history
     created_at = DateTimeField(default=clock.now)
 
     class Meta:
-        indexes = ((("estate", "name"), False),)
+        indexes = ((("estate", "name"), False), (("unit", "moved_out_at"), False))
 
     RELATIONS = {"owner": _l("Owner"), "family": _l("Family"), "tenant": _l("Tenant")}
+    CONTACTS = {"phone": _l("Phone"), "wechat": _l("WeChat")}
 
     def __str__(self):
         return self.name
@@ -253,8 +272,20 @@ class Resident(ReplaySafe):
         return self.RELATIONS.get(self.relation, self.relation)
 
     @property
+    def contact_label(self):
+        return self.CONTACTS.get(self.contact_pref, self.contact_pref)
+
+    @property
     def masked_phone(self):
         return mask_phone(self.phone)
+
+    @property
+    def masked_phone2(self):
+        return mask_phone(self.phone2)
+
+    @property
+    def is_current(self) -> bool:
+        return self.moved_out_at is None
 
     @staticmethod
     def tail_of(phone: str) -> str:
@@ -266,9 +297,27 @@ class Resident(ReplaySafe):
         return super().save(*args, **kwargs)
 
     @classmethod
+    def current(cls, estate_id=None):
+        """Residents who have not moved out (of an estate, when given)."""
+        query = cls.select().where(cls.moved_out_at.is_null())
+        return query if estate_id is None else query.where(cls.estate == estate_id)
+
+    @classmethod
+    def of_unit(cls, unit_id):
+        """A unit's current residents, owners first."""
+        return (cls.select().where((cls.unit == unit_id) & cls.moved_out_at.is_null())
+                .order_by(Case(None, [(cls.relation == "owner", 0), (cls.relation == "family", 1)], 2), cls.id))
+
+    @classmethod
+    def moved_out_of(cls, unit_id):
+        """The unit's former residents, the latest to leave first."""
+        return (cls.select().where((cls.unit == unit_id) & cls.moved_out_at.is_null(False))
+                .order_by(cls.moved_out_at.desc(), cls.id.desc()))
+
+    @classmethod
     def search(cls, estate_id, text, limit=10):
-        """Residents by name prefix, or by the last digits of their phone."""
-        query = cls.select(cls, Unit).join(Unit).where(cls.estate == estate_id)
+        """Current residents by name prefix, or by the last digits of their phone."""
+        query = cls.select(cls, Unit).join(Unit).where((cls.estate == estate_id) & cls.moved_out_at.is_null())
         if text.isdigit() and len(text) == 4:
             query = query.where(cls.phone_tail == text)
         elif text.isdigit():
@@ -276,3 +325,15 @@ class Resident(ReplaySafe):
         else:
             query = query.where(cls.name.startswith(text))
         return query.order_by(cls.name, cls.id).limit(limit)
+
+    @classmethod
+    def key_accounts(cls, estate_id, patch_id=None):
+        """Current key accounts (重点户) with their unit and building, in building order;
+        of one patch when given (0: buildings in no patch)."""
+        query = (cls.select(cls, Unit, Building).join(Unit).join(Building)
+                 .where((cls.estate == estate_id) & (cls.key_account == True) & cls.moved_out_at.is_null()))  # noqa: E712
+        if patch_id:
+            query = query.where(Building.patch == patch_id)
+        elif patch_id == 0:
+            query = query.where(Building.patch.is_null())
+        return query.order_by(Building.sort_key, Building.name, Unit.code, cls.id)

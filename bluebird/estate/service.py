@@ -91,12 +91,14 @@ def create_unit(client_uuid, *, building: Building, number, floor, kind, status,
     return unit, created
 
 
-def create_resident(client_uuid, *, unit: Unit, name, phone="", relation="owner", key_account=False, actor=None):
-    """Register a resident of a unit."""
+def create_resident(client_uuid, *, unit: Unit, name, phone="", relation="owner", key_account=False, note="",
+                    actor=None):
+    """Register a resident of a unit, with the household note."""
     with db.atomic():
         resident, created = create_once(
             Resident, client_uuid, estate=unit.estate_id, unit=unit, name=name.strip(), phone=phone.strip(),
             phone_tail=Resident.tail_of(phone), relation=relation, key_account=key_account,
+            note=(note or "").strip(),
         )
         if created:
             record(unit.estate_id, f"unit:{unit.id}", actor, "resident_added", name=resident.name)

@@ -7,6 +7,7 @@ from bluebird.duties.rules import register_link
 from bluebird.estate import service
 from bluebird.estate.forms import StatusForm
 from bluebird.estate.models import Building, Resident, Unit, UnitStatus
+from bluebird.estate.models_moves import MoveOut
 from bluebird.timeline.models import Event
 from bluebird.web import estate_id, get_scoped_or_404, render
 
@@ -56,11 +57,15 @@ def _unit_page(u, form, status=200):
         "estate/unit.html",
         status=status,
         unit=u,
-        residents=list(u.residents.order_by(Resident.relation, Resident.id)),
+        residents=list(Resident.of_unit(u.id)),
+        former=list(Resident.moved_out_of(u.id)),
+        moves=list(MoveOut.of_unit(u.id).limit(10)),
         events=list(Event.for_subject(f"unit:{u.id}").limit(50)),
         form=form,
         sees_phones=current_user.role in SEES_PHONES,
         can_change=current_user.role in CHANGES_STATUS,
+        keeps_ledger=current_user.role in SEES_PHONES,
+        field_labels=resident_field_labels(),
     )
 
 
@@ -92,4 +97,16 @@ def change_status(unit_id):
 def resident(resident_id):
     """Show one resident of a unit."""
     r = get_scoped_or_404(Resident, resident_id)
-    return render("estate/resident.html", resident=r, sees_phones=current_user.role in SEES_PHONES)
+    return render("estate/resident.html", resident=r, sees_phones=current_user.role in SEES_PHONES,
+                  keeps_ledger=current_user.role in SEES_PHONES,
+                  moves=list(MoveOut.of_unit(r.unit_id).where(MoveOut.resident == r.id)))
+
+
+def resident_field_labels():
+    """The ledger's field names as the timeline lists a change."""
+    from bluebird.estate.forms import ResidentEditForm
+
+    form = ResidentEditForm(meta={"csrf": False})
+    return {name: str(getattr(form, name).label.text) for name in ResidentEditForm.FIELDS}
+
+from bluebird.estate import views_residents  # noqa: E402,F401

@@ -152,4 +152,4 @@ def posted():
     return see_other("frontdesk.log_day")
 
 
-from bluebird.frontdesk import views_calls, views_keys, views_logs, views_visits  # noqa: E402,F401
+from bluebird.frontdesk import views_calls, views_keys, views_logs, views_release, views_visits  # noqa: E402,F401

@@ -243,7 +243,7 @@ def owners_of(round_: Round) -> list[Resident]:
     unit = unit_of(round_)
     if unit is None:
         return []
-    return list(Resident.select().where(Resident.unit == unit.id).order_by(Resident.relation != "owner", Resident.id))
+    return list(Resident.of_unit(unit.id))  # the current ones: a resident who moved out signs nothing
 
 
 def _check_movein(round_, keys_note, signature, owner_id, owner_name, owner_phone):
@@ -251,7 +251,8 @@ def _check_movein(round_, keys_note, signature, owner_id, owner_name, owner_phon
     errors, png, picked = {}, None, None
     if owner_id:
         unit = unit_of(round_)
-        picked = unit and Resident.get_or_none((Resident.id == owner_id) & (Resident.unit == unit.id))
+        picked = unit and Resident.get_or_none((Resident.id == owner_id) & (Resident.unit == unit.id)
+                                               & Resident.moved_out_at.is_null())
         if picked is None:
             errors["owner_id"] = _l("Choose a resident of this unit, or enter the owner.")
         elif (owner_name or "").strip() or (owner_phone or "").strip():
@@ -281,7 +282,7 @@ def _check_movein(round_, keys_note, signature, owner_id, owner_name, owner_phon
 def _owner_resident(round_: Round, unit: Unit, name: str, phone: str, actor) -> Resident:
     """The unit's resident for an owner entered at the signing: found, or registered as owner."""
     digits = "".join(c for c in phone if c.isdigit())
-    for resident in Resident.select().where((Resident.unit == unit.id) & (Resident.name == name)):
+    for resident in Resident.of_unit(unit.id).where(Resident.name == name):
         if "".join(c for c in resident.phone if c.isdigit()) == digits:
             return resident
     # One resident per move-in, however often its finish is sent.

@@ -39,6 +39,7 @@ OFFICE_TABS = {
 
 TOPNAV = {
     roles.RECEPTION: [("frontdesk.desk", _l("Front desk")), ("frontdesk.log_day", _l("Desk log")),
+                      ("frontdesk.release_index", _l("Release slips")),
                       ("cases.index", _l("Cases")), ("estate.index", _l("Residents")), ("duties.agenda", _l("To do")),
                       ("auth.me", _l("Me"))],
     roles.MANAGER: [("shell.dashboard", _l("Dashboard")), ("duties.agenda", _l("To do")), ("cases.index", _l("Cases")),
