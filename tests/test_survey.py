@@ -328,3 +328,25 @@ def test_statistics_match_a_hand_counted_fixture(app, estate, butler, manager_cl
     row = re.search(r'data-month="2026-10">(.*?)</tr>', html, re.S).group(1)
     assert "50.0%" in row and "3.0" in row
     assert manager_client.get("/survey/stats?month=junk&half=nope").status_code == 200
+
+
+def test_two_submissions_racing_on_one_link_store_one_answer(app, site, butler, technician):
+    """Both requests found the link open; the claim in the write lets only the first through."""
+    inv = Invitation.get(Invitation.case == closed_repair(site["unit"], butler, technician).id)
+    stale = Invitation.get_by_id(inv.id)
+    scores = {"speed": 5, "quality": 5, "attitude": 5, "overall": 5}
+    with app.test_request_context():
+        assert service.submit(inv, scores=scores, note="第一次") == service.VALID
+        before = _counts()
+        assert service.submit(stale, scores={**scores, "overall": 1}, note="第二次") == service.USED
+    assert _counts() == before and [s.score for s in Answer.get().scores if s.question == "overall"] == [5]
+
+
+def test_a_cancelled_case_or_a_public_area_repair_makes_no_link(site, butler, technician, manager):
+    public = factories.make_case(site["unit"], butler, place="北门", status="done", assignee=technician)
+    public.unit = None
+    public.save()
+    cases.log_call(public, butler, "satisfaction", reached=True, satisfaction="satisfied")
+    duplicate = factories.make_case(site["unit"], butler)
+    cases.cancel(duplicate, manager, "重复登记")
+    assert Invitation.select().count() == 0

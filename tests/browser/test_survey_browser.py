@@ -37,6 +37,9 @@ def test_an_owner_opens_the_link_on_a_phone_and_answers(new_page, login, collect
     expect(staff.locator("#survey-qr svg.qr")).to_be_visible()
     message = staff.locator("#survey-link-text").input_value()
     link = re.search(r"https?://\S+/s/\S+", message).group(0)
+    copy = staff.locator("button[data-copy]")
+    copy.click()
+    expect(copy).to_have_text("已复制")
     _shot(staff, "survey-butler-qr.png")
 
     # The owner's own phone: a fresh browser, no login.
