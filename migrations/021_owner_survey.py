@@ -51,7 +51,8 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
         class Meta:
             table_name = "survey_invitation"
-            indexes = [(("estate", "answered_at", "expires_at"), False), (("case",), False),
+            indexes = [(("estate", "answered_at", "expires_at"), False), (("estate", "created_at"), False),
+                       (("case",), False),
                        (("survey_round", "unit"), False)]
 
     @migrator.create_model
@@ -86,7 +87,7 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
         class Meta:
             table_name = "survey_score"
-            indexes = [(("answer", "question"), True)]
+            indexes = [(("answer", "question"), True), (("answer", "question", "score"), False)]
 
     # An owner's photo has no staff uploader. PostgreSQL drops the constraint in place;
     # SQLite rebuilds the table (foreign keys are off while migrating: bluebird/migrate.py).

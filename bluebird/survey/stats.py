@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from peewee import JOIN, fn
+from peewee import Case as PeeweeCase
+from peewee import fn
 
 from bluebird.cases.kinds import SATISFACTION, TARGETS, TRADES, CaseKind
 from bluebird.cases.models import Case
@@ -28,10 +29,10 @@ class Tally:
     total: int = 0
     satisfied: int = 0
 
-    def add(self, score: int):
-        self.n += 1
-        self.total += score
-        self.satisfied += score in SATISFIED
+    def merge(self, n, total, satisfied):
+        self.n += int(n or 0)
+        self.total += int(total or 0)
+        self.satisfied += int(satisfied or 0)
 
     @property
     def average(self):
@@ -47,22 +48,22 @@ def _utc(local: datetime, zone: ZoneInfo) -> datetime:
     return local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
-def _local(utc_naive: datetime, zone: ZoneInfo) -> datetime:
-    return utc_naive.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
-
-
 def _month_start(year, month):
     year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
     return datetime(year, month, 1)
 
 
-def _scores(estate_id, start_utc, end_utc):
-    """(answered_at, question, score, answer id, building name, kind, target) of a period."""
-    return (Score.select(Answer.answered_at, Score.question, Score.score, Answer.id, Building.name, Answer.kind,
-                         Answer.target)
-            .join(Answer).join(Building, JOIN.LEFT_OUTER, on=(Answer.building == Building.id))
+def _scored(estate_id, start_utc, end_utc, *group):
+    """Counted in the database: (*group, n, sum, satisfied) of a period's scores (the
+    answers' (estate, answered_at) index, then the scores' covering index)."""
+    satisfied = fn.SUM(PeeweeCase(None, [(Score.score >= SATISFIED[0], 1)], 0))
+    return (Score.select(*group, fn.COUNT(Score.id), fn.SUM(Score.score), satisfied).join(Answer)
             .where((Answer.estate == estate_id) & (Answer.answered_at >= start_utc) & (Answer.answered_at < end_utc))
-            .tuples())
+            .group_by(*group).tuples())
+
+
+def _tally(n, total, satisfied) -> Tally:
+    return Tally(n=int(n or 0), total=int(total or 0), satisfied=int(satisfied or 0))
 
 
 @dataclass
@@ -80,29 +81,22 @@ class Month:
 
 
 def monthly(estate, year: int, month: int, count: int = 6) -> list[Month]:
-    """The `count` months up to and including year-month (the estate's local months)."""
+    """The `count` months up to and including year-month (the estate's local months): a few
+    indexed, grouped queries per month, whatever the number of answers."""
     zone = ZoneInfo(estate.timezone)
-    starts = [_month_start(year, month - count + 1 + i) for i in range(count)]
-    end = _month_start(year, month + 1)
-    months = [Month(label=f"{s.year}-{s.month:02d}", start=s.date()) for s in starts]
-    index = {(s.year, s.month): m for s, m in zip(starts, months, strict=True)}
-    lo, hi = _utc(starts[0], zone), _utc(end, zone)
-    seen = set()
-    for at, question, score, answer_id, _building, _kind, _target in _scores(estate.id, lo, hi):
-        local = _local(at, zone)
-        m = index[(local.year, local.month)]
-        m.by_question.setdefault(question, Tally()).add(score)
-        if question == "overall":
-            m.overall.add(score)
-        if answer_id not in seen:
-            seen.add(answer_id)
-            m.answers += 1
-    invited = (Invitation.select(Invitation.created_at)
-               .where((Invitation.estate == estate.id) & (Invitation.created_at >= lo) & (Invitation.created_at < hi))
-               .tuples())
-    for (at,) in invited:
-        local = _local(at, zone)
-        index[(local.year, local.month)].invited += 1
+    months = []
+    for i in range(count):
+        start = _month_start(year, month - count + 1 + i)
+        lo, hi = _utc(start, zone), _utc(_month_start(start.year, start.month + 1), zone)
+        m = Month(label=f"{start.year}-{start.month:02d}", start=start.date())
+        for question, *counts in _scored(estate.id, lo, hi, Score.question):
+            m.by_question[question] = _tally(*counts)
+        m.overall = m.by_question.get("overall", Tally())
+        m.answers = Answer.select().where((Answer.estate == estate.id) & (Answer.answered_at >= lo)
+                                          & (Answer.answered_at < hi)).count()
+        m.invited = Invitation.select().where((Invitation.estate == estate.id) & (Invitation.created_at >= lo)
+                                              & (Invitation.created_at < hi)).count()
+        months.append(m)
     return months
 
 
@@ -130,20 +124,35 @@ class HalfYear:
 
 def half_year(estate, year: int, half: int) -> HalfYear:
     """Scores of a half year, by question (every score), by building and by target (the
-    overall question)."""
+    overall question): one grouped query, summed here."""
     zone = ZoneInfo(estate.timezone)
     start, end = half_year_bounds(year, half)
-    by_question = {q: Tally() for q in ALL_QUESTIONS}
-    by_building, by_target, seen = {}, {}, set()
-    for _at, question, score, answer_id, building, kind, target in _scores(estate.id, _utc(start, zone),
-                                                                          _utc(end, zone)):
-        by_question[question].add(score)
-        seen.add(answer_id)
+    lo, hi = _utc(start, zone), _utc(end, zone)
+    by_question, building_ids, targets = {}, {}, {}
+    for question, building_id, kind, target, n, total, satisfied in _scored(
+            estate.id, lo, hi, Score.question, Answer.building, Answer.kind, Answer.target):
+        by_question.setdefault(question, Tally()).merge(n, total, satisfied)
         if question == "overall":
-            by_building.setdefault(building or "—", Tally()).add(score)
-            by_target.setdefault(target_label(kind, target), Tally()).add(score)
-    return HalfYear(by_question={q: t for q, t in by_question.items() if t.n}, by_building=dict(sorted(by_building.items())),
-                    by_target=dict(sorted(by_target.items())), answers=len(seen))
+            building_ids.setdefault(building_id, Tally()).merge(n, total, satisfied)
+            targets.setdefault((kind, target), Tally()).merge(n, total, satisfied)
+    names = dict(Building.select(Building.id, Building.name)
+                 .where(Building.id.in_([b for b in building_ids if b])).tuples()) if building_ids else {}
+    by_building = {}
+    for building_id, tally in building_ids.items():
+        by_building.setdefault(names.get(building_id, "—"), Tally()).merge(tally.n, tally.total, tally.satisfied)
+    by_target = {}
+    for (kind, target), tally in targets.items():
+        by_target.setdefault(target_label(kind, target), Tally()).merge(tally.n, tally.total, tally.satisfied)
+    answers = Answer.select().where((Answer.estate == estate.id) & (Answer.answered_at >= lo)
+                                    & (Answer.answered_at < hi)).count()
+    return HalfYear(by_question={q: by_question[q] for q in ALL_QUESTIONS if q in by_question},
+                    by_building=dict(sorted(by_building.items(), key=_building_order)),
+                    by_target=dict(sorted(by_target.items())), answers=answers)
+
+
+def _building_order(item):
+    name = item[0]
+    return (0, int(name), name) if name.isdigit() else (1, 0, name)
 
 
 def phone_verdicts(estate, start_local: datetime, end_local: datetime) -> dict:
