@@ -350,3 +350,18 @@ def test_a_cancelled_case_or_a_public_area_repair_makes_no_link(site, butler, te
     duplicate = factories.make_case(site["unit"], butler)
     cases.cancel(duplicate, manager, "重复登记")
     assert Invitation.select().count() == 0
+
+
+def test_an_oversized_upload_is_refused_kindly_and_stores_nothing(app, client, site, butler, technician):
+    inv = Invitation.get(Invitation.case == closed_repair(site["unit"], butler, technician).id)
+    url = link(app, inv)
+    client.token()
+    app.config["SURVEY_MAX_REQUEST_BYTES"] = 50_000
+    try:
+        before = _counts()
+        response = client.post(url, {**answers_of(), "photos": (io.BytesIO(b"\xff" * 80_000), "big.jpg")},
+                               content_type="multipart/form-data")
+        assert response.status_code == 413 and "照片太大" in response.get_data(as_text=True)
+        assert _counts() == before and Invitation.get_by_id(inv.id).answered_at is None
+    finally:
+        del app.config["SURVEY_MAX_REQUEST_BYTES"]

@@ -208,6 +208,15 @@ def public_limit():
 
 
 limiter.limit(public_limit)(public)
+PUBLIC_MAX_BYTES = 30 * 1024 * 1024  # three phone photos; the staff's forms allow 60 MB
+
+
+@public.url_value_preprocessor
+def _smaller_uploads(endpoint, values):
+    # Anybody may post here: a request is held to what three photos need (config
+    # SURVEY_MAX_REQUEST_BYTES). A URL preprocessor runs before every before_request,
+    # so before the CSRF check reads (parses) the form.
+    request.max_content_length = current_app.config.get("SURVEY_MAX_REQUEST_BYTES", PUBLIC_MAX_BYTES)
 
 
 def _gone(state, status):
