@@ -64,3 +64,34 @@ def test_an_owner_opens_the_link_on_a_phone_and_answers(new_page, login, collect
     owner.goto(link)
     expect(owner.locator("#survey-gone")).to_contain_text("已经填写")
     collector.assert_clean(console=False)
+
+
+def test_a_supervisor_reads_the_statistics_on_a_phone(new_page, login, collector):
+    from datetime import timedelta
+
+    from bluebird import clock
+    from bluebird.survey import tokens
+    from bluebird.survey.models import Score
+
+    estate = factories.make_estate("home", "蓝鸟花园")
+    factories.make_user(estate, role="manager", username="manager", name="赵主管")
+    for name in ("1", "2", "3"):
+        unit = factories.make_unit(factories.make_building(estate, name), "101")
+        for days, overall in ((3, 5), (40, 4), (70, 2)):
+            at = clock.now() - timedelta(days=days)
+            inv = Invitation.create(estate=estate, unit=unit, building=unit.building_id, kind="repair", target="water",
+                                    nonce=tokens.new_nonce(), created_at=at, expires_at=at + timedelta(days=14),
+                                    answered_at=at)
+            answer = Answer.create(estate=estate, invitation=inv, unit=unit, building=unit.building_id, kind="repair",
+                                   target="water", answered_at=at)
+            for q in ("speed", "quality", "attitude"):
+                Score.create(answer=answer, question=q, score=4)
+            Score.create(answer=answer, question="overall", score=overall)
+    page = new_page("phone")
+    login(page, "manager")
+    page.goto("/survey/stats")
+    expect(page.locator("#survey-monthly svg.chart")).to_be_visible()
+    expect(page.locator("#phone-verdicts")).to_contain_text("电话回访时告知")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    _shot(page, "survey-stats-phone.png")
+    collector.assert_clean()
