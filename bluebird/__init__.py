@@ -37,6 +37,8 @@ BLUEPRINTS = (
     "bluebird.renovations.views:bp",
     "bluebird.notify.views:bp",
     "bluebird.frontdesk.views:bp",
+    "bluebird.survey.views:bp",
+    "bluebird.survey.views:public",
 )
 
 CSP = (

@@ -176,6 +176,15 @@ def load_activity(estate_code: str = "bluebird") -> dict:
         cases.finish(done, users["tech2"], "更换锁芯", "锁芯 1 个")
     finally:
         clock.set_now(None)
+    # A repair closed on the satisfaction call: its owner's survey link waits (调查, the case page).
+    closed = register(now - timedelta(days=2), "butler1", unit=unit["1-602"], description="阳台地漏返味",
+                      assignee=users["tech2"].id, **dict(repair, source="patrol"))
+    clock.set_now(now - timedelta(days=1, hours=20))
+    try:
+        cases.finish(closed, users["tech2"], "更换防臭地漏芯")
+        cases.log_call(closed, users["butler1"], "satisfaction", reached=True, satisfaction="satisfied")
+    finally:
+        clock.set_now(None)
     register(now - timedelta(days=4), "reception", unit=unit["3-1502"] if "3-1502" in unit else None,
              place="" if "3-1502" in unit else "3号楼", kind="complaint", source="walk_in", target="construction",
              target_name="工程部", cause="外墙渗水，多次报修未解决", promised_on=(now + timedelta(days=2)).date(),
@@ -188,4 +197,4 @@ def load_activity(estate_code: str = "bluebird") -> dict:
                       starts_on=(now - timedelta(days=10)).date(), ends_on=(now + timedelta(days=20)).date(),
                       status=PermitStatus.IN_PROGRESS, created_by=users["butler1"], deposit=2000)
     generated = tick(now)["generated"]
-    return {"cases": 5, "permits": len(renovating), "duties today": generated, "open repair": dispatched.number}
+    return {"cases": 6, "permits": len(renovating), "duties today": generated, "open repair": dispatched.number}

@@ -1,7 +1,7 @@
 """Extensions, created here and bound in create_app with init_app."""
 import os
 
-from flask import session
+from flask import g, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -29,7 +29,7 @@ def select_timezone():
     """Show times in the user's estate's time zone."""
     if current_user and current_user.is_authenticated:
         return current_user.estate.timezone
-    return None
+    return g.get("survey_timezone")  # the owner's survey page: the estate of his link
 
 
 def worker_processes() -> int:

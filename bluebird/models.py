@@ -24,10 +24,12 @@ from bluebird.rounds.models import (
        Template,
        TemplateItem,
 )
+from bluebird.survey.models import Answer, Invitation, Score, SurveyRound
 from bluebird.timeline.models import Event
 
 ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Case, Call, Attachment,
        Template, TemplateItem, Round, ItemResult, Checkpoint, CheckpointVisit, Permit, WorkerPass,
        Notification, PushSubscription, WeComWebhook, Delivery,
        PhoneCall, StaffMessage, Visitor, Parcel, Key, KeyLoan, Handover,
+       SurveyRound, Invitation, Answer, Score,
        LoginSession, MoveOut]

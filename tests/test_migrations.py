@@ -86,3 +86,25 @@ def test_018_keeps_every_resident_current_and_adds_the_ledger(app):
                 ("张伟", 1, "", 1, None, None, "phone", "")]
             assert "move_out" in old.get_tables()
             assert "resident_unit_moved_out_at" in {i.name for i in old.get_indexes("resident")}
+
+
+def test_021_adds_the_survey_and_keeps_every_photo(app):
+    """An office from before 021 keeps its photos (attachment is rebuilt on SQLite) and gets the
+    survey tables; a photo may then have no staff uploader (the owner's, through his link)."""
+    user = ('INSERT INTO "user" (estate_id, username, password_hash, name, role, phone, locale, active, '
+            "session_version, created_at, quiet_start, quiet_end, company_wide) VALUES "
+            "(1, 'desk', 'x', '前台', 'reception', '', 'zh_CN', 1, '1', '2025-01-01 00:00:00', 1320, 420, 0)")
+    photo = ("INSERT INTO attachment (estate_id, subject, token, display_key, thumb_key, sha256, thumb_sha256, "
+             "width, height, source_format, place, received_at, by_id) VALUES (1, 'case:1', 'tok', 'd.jpg', "
+             "'t.jpg', 'a', 'b', 800, 600, 'jpeg', '3-1502', '2025-01-01 00:00:00', 1)")
+    with old_office("015_login_sessions_company_admin", user, photo) as old:
+        assert "021_owner_survey" in upgrade()
+        with old.connection_context():
+            assert old.execute_sql("SELECT token, by_id FROM attachment").fetchall() == [("tok", 1)]
+            assert {"survey_round", "survey_invitation", "survey_answer", "survey_score"} <= set(old.get_tables())
+            assert "attachment_subject_id" in {i.name for i in old.get_indexes("attachment")}
+            old.execute_sql("INSERT INTO attachment (estate_id, subject, token, display_key, thumb_key, sha256, "
+                            "thumb_sha256, width, height, source_format, place, received_at, by_id) VALUES "
+                            "(1, 'case:1', 'tok2', 'd2.jpg', 't2.jpg', 'c', 'd', 800, 600, 'jpeg', '', "
+                            "'2025-01-02 00:00:00', NULL)")
+            assert old.execute_sql("SELECT COUNT(*) FROM attachment WHERE by_id IS NULL").fetchone() == (1,)

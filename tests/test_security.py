@@ -16,7 +16,9 @@ from bluebird.rounds.models import TemplateItem
 from tests import factories
 
 PUBLIC = {"auth.login", "auth.logout", "auth.choose_language", "shell.healthz", "shell.manifest",
-          "shell.service_worker", "shell.offline", "static"}
+          "shell.service_worker", "shell.offline", "static",
+          # The owner's survey page: its signed link is the key (tests/test_survey.py; PAGES has it for ANONYMOUS).
+          "survey_public.form"}
 
 
 def _routes(app):
@@ -77,6 +79,12 @@ def foreign(other_estate):
             "message_id": factories.make_message(user, user).id, "parcel_id": factories.make_parcel(unit, user).id,
             "key_id": factories.make_key(other_estate, user, unit=unit).id,
             "handover_id": factories.make_handover(user).id}
+    from bluebird.survey.models import Answer, Invitation
+
+    survey = Invitation.create(estate=other_estate, unit=unit, building=building, case=case, kind="repair",
+                               nonce="n", expires_at=datetime(2099, 1, 1))
+    desk["invitation_id"] = survey.id
+    desk["answer_id"] = Answer.create(estate=other_estate, invitation=survey, case=case, unit=unit, kind="repair").id
     return {**desk, "building_id": building.id, "unit_id": unit.id, "resident_id": resident.id,
             "user_id": user.id, "duty_id": duty.id, "patch_id": patch.id, "case_id": case.id,
             "token": photo.token, "item_id": item.id, "round_id": round_.id, "template_id": round_.template_id,
@@ -243,6 +251,8 @@ FORM_CASES = {
         "/renovations/new", {"client_uuid": _uuid(), "unit_code": f["unit_code"], "applicant": "王先生",
                              "contractor": "美家装饰", "starts_on": "2026-11-24", "ends_on": "2026-12-20",
                              "hours": "08:00-18:00", "deposit": "0"})),
+    "survey.StartForm.building": ("manager", lambda h, f: ("/survey/rounds", {
+        "building": str(f["building_id"]), "title": "冬季满意度调查", "client_uuid": _uuid()})),
     "rounds.StartForm.permit": ("butler", lambda h, f: ("/rounds/start", {"kind": "renovation", "client_uuid": _uuid(),
                                                                           "permit": str(f["permit_id"])})),
     "rounds.StartForm.unit_code": ("butler", lambda h, f: ("/rounds/start", {"kind": "vacant", "client_uuid": _uuid(),
@@ -283,7 +293,8 @@ def home(estate, butler, receptionist, technician, manager):
     patrol = factories.make_round(estate, butler)
     first_item = patrol.template.items.order_by(TemplateItem.position).first()
     own = {"estate_id": estate.id, "patch_id": butler.patch_id, "item_id": item.id, "user_id": technician.id,
-           "head_id": manager.id, "permit_id": permit.id, "unit_code": "3-1502", "round_item_id": first_item.id}
+           "head_id": manager.id, "permit_id": permit.id, "unit_code": "3-1502", "round_item_id": first_item.id,
+           "building_id": building.id}
     return {"round_id": patrol.id, "round_item_id": first_item.id,"case_id": factories.make_case(unit, receptionist).id, "call_id": factories.make_call(receptionist).id,
             "key_id": factories.make_key(estate, receptionist, unit=unit).id, "butler_id": butler.id, "own": own}
 

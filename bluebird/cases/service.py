@@ -293,6 +293,10 @@ def _close(case, actor, verb, text, status=CaseStatus.CLOSED):
         case.resolution = text
     case.save()
     _event(case, actor.id, verb, text=text)
+    if status == CaseStatus.CLOSED:
+        from bluebird.survey.service import invite_for_case
+
+        invite_for_case(case, actor.id)  # the owner's own survey link (a repair or complaint of a household)
     # Whatever clocks still run stop with the case: void, never escalated or counted.
     reason = outcomes.CASE_CANCELLED if status == CaseStatus.CANCELLED else outcomes.CASE_CLOSED
     outcomes.end_subject(case.subject, reason, actor.id)

@@ -54,6 +54,14 @@ def describe(event) -> str:
         return text + (" · " + _("%(n)d photo(s) added", n=d["photos"]) if d.get("photos") else "")
     if verb == "comment":
         return d.get("text", "")
+    if verb == "survey_invited":
+        return _("the owner's survey link was made")
+    if verb == "owner_survey":
+        return _("the owner answered the satisfaction survey")
+    if verb == "owner_comment":
+        return _("the owner wrote: %(text)s", text=d.get("text", ""))
+    if verb == "owner_photos":
+        return _("the owner added %(n)d photo(s)", n=d.get("n", 0))
     if verb == "photo_deleted":
         return _("a photo was removed")
     return verb

@@ -28,7 +28,7 @@ class Attachment(ReplaySafe):
     place = CharField(max_length=80, default="")
     captured_at = DateTimeField(null=True)
     received_at = DateTimeField(default=clock.now)
-    by = ForeignKeyField(User, on_delete="RESTRICT")
+    by = ForeignKeyField(User, null=True, on_delete="RESTRICT")  # None: the owner, through his survey link
     deleted_at = DateTimeField(null=True)
     deleted_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="deleted_attachments")
 
