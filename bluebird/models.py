@@ -24,9 +24,10 @@ from bluebird.rounds.models import (
        TemplateItem,
 )
 from bluebird.timeline.models import Event
+from bluebird.visits.models import HouseholdContact, SiteCall, Visit, VisitPlan, VisitPlanItem
 
 ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Case, Call, Attachment,
        Template, TemplateItem, Round, ItemResult, Checkpoint, CheckpointVisit, Permit, WorkerPass,
        Notification, PushSubscription, WeComWebhook, Delivery,
        PhoneCall, StaffMessage, Visitor, Parcel, Key, KeyLoan, Handover,
-       LoginSession]
+       LoginSession, Visit, HouseholdContact, VisitPlan, VisitPlanItem, SiteCall]
