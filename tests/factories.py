@@ -153,3 +153,21 @@ def make_handover(user, note="对讲机2台正常", **fields):
     data.update(fields)
     return Handover.create(**data)
 
+
+
+def make_visit(unit, user, **fields):
+    from bluebird.visits.models import Visit
+
+    data = dict(estate=unit.estate_id, unit=unit, by=user, at=clock.now(), way="in_person", met="业主",
+                opinions="", request="厨房水龙头滴水")
+    data.update(fields)
+    return Visit.create(**data)
+
+
+def make_visit_plan(unit, patch, **fields):
+    from bluebird.visits.models import VisitPlan, VisitPlanItem
+
+    monday = clock.now().date() - timedelta(days=clock.now().date().weekday())
+    plan = VisitPlan.create(estate=unit.estate_id, patch=patch, week_of=monday, total=1, **fields)
+    VisitPlanItem.create(plan=plan, unit=unit)
+    return plan

@@ -93,6 +93,12 @@ PAGES = {
     "estate_admin.index": {ADMIN},
     "estate_admin.building": {ADMIN},
     "estate_admin.add_resident": {ADMIN},
+    "visits.index": FIELD_AND_DESK - {RECEPTION},  # the butler's households; supervisors per patch
+    "visits.new": FIELD_AND_DESK - {RECEPTION},
+    "visits.show": FIELD_AND_DESK - {RECEPTION},
+    "visits.plan": FIELD_AND_DESK - {RECEPTION},
+    "visits.site_calls": FIELD_AND_DESK - {RECEPTION},
+    "visits.settings": OFFICE,
 }
 
 
@@ -123,7 +129,9 @@ def _rows(app, estate):
             "call_id": factories.make_call(desk, unit=unit).id, "visitor_id": factories.make_visitor(desk).id,
             "message_id": factories.make_message(desk, users[BUTLER]).id,
             "parcel_id": factories.make_parcel(unit, desk).id, "key_id": factories.make_key(estate, desk).id,
-            "handover_id": factories.make_handover(desk).id, "scan_token": _signed(app, checkpoint)}
+            "handover_id": factories.make_handover(desk).id, "scan_token": _signed(app, checkpoint),
+            "visit_id": factories.make_visit(unit, users[BUTLER]).id,
+            "plan_id": factories.make_visit_plan(unit, patch).id}
     return rows, users
 
 

@@ -75,7 +75,8 @@ def foreign(other_estate):
     desk = {"call_id": factories.make_call(user, unit=unit).id, "visitor_id": factories.make_visitor(user).id,
             "message_id": factories.make_message(user, user).id, "parcel_id": factories.make_parcel(unit, user).id,
             "key_id": factories.make_key(other_estate, user, unit=unit).id,
-            "handover_id": factories.make_handover(user).id}
+            "handover_id": factories.make_handover(user).id,
+            "visit_id": factories.make_visit(unit, user).id, "plan_id": factories.make_visit_plan(unit, patch).id}
     return {**desk, "building_id": building.id, "unit_id": unit.id, "resident_id": resident.id,
             "user_id": user.id, "duty_id": duty.id, "patch_id": patch.id, "case_id": case.id,
             "token": photo.token, "item_id": item.id, "round_id": round_.id, "template_id": round_.template_id,
@@ -246,6 +247,9 @@ FORM_CASES = {
                                                                           "permit": str(f["permit_id"])})),
     "rounds.StartForm.unit_code": ("butler", lambda h, f: ("/rounds/start", {"kind": "vacant", "client_uuid": _uuid(),
                                                                              "unit_code": f["unit_code"]})),
+    "visits.VisitForm.unit_code": ("butler", lambda h, f: (
+        "/visits/new", {"client_uuid": _uuid(), "unit_code": f["unit_code"], "way": "in_person", "met": "张伟",
+                        "opinions": "", "request": "门铃坏了"})),
     "raw:admin.patch": ("admin", lambda h, f: ("/admin/rounds/checkpoints", {"name": "外区门岗",
                                                                               "patch": str(f["patch_id"])})),
     "raw:settings.routing": ("admin", lambda h, f: ("/admin/settings/routing", {"service": str(f["head_id"])})),
