@@ -106,11 +106,11 @@ class HouseholdContact(BaseModel):
 
 
 def _lived_in(query, estate_id, patch_id=None):
-    query = query.where((Unit.estate == estate_id) & Unit.status.in_(LIVED_IN)
-                        & fn.EXISTS(Resident.select(Resident.id).where(Resident.unit == Unit.id)))
-    if patch_id is not None:
-        query = query.where(Building.patch == patch_id)
-    return query
+    query = query.where(Unit.status.in_(LIVED_IN) & fn.EXISTS(Resident.select(Resident.id).where(Resident.unit == Unit.id)))
+    if patch_id is None:
+        return query.where(Unit.estate == estate_id)
+    # A patch's buildings, then their units (the building index): not every unit of the estate.
+    return query.where((Building.estate == estate_id) & (Building.patch == patch_id))
 
 
 def _key_account():
@@ -122,16 +122,26 @@ class Household:
     return unexecuted queries or plain numbers."""
 
     @staticmethod
-    def listing(estate_id, patch_id=None):
-        """The households of an estate (or a patch) with their last contact and key-account
-        flag: never contacted first, then the longest ago."""
-        query = (Unit.select(Unit.id, Unit.code, Unit.status, Building.patch.alias("patch_id"),
-                             HouseholdContact.last_at.alias("last_at"), HouseholdContact.last_kind.alias("last_kind"),
-                             _key_account().alias("key_account"))
+    def listing(estate_id, patch_id=None, with_key=True):
+        """The households of an estate (or a patch) with their last contact (and key-account
+        flag): never contacted first, then the longest ago."""
+        columns = [Unit.id, Unit.code, Unit.status, Building.patch.alias("patch_id"),
+                   HouseholdContact.last_at.alias("last_at"), HouseholdContact.last_kind.alias("last_kind")]
+        if with_key:
+            columns.append(_key_account().alias("key_account"))
+        query = (Unit.select(*columns)
                  .join(Building, on=(Unit.building == Building.id))
                  .join_from(Unit, HouseholdContact, JOIN.LEFT_OUTER, on=(HouseholdContact.unit == Unit.id)))
         query = _lived_in(query, estate_id, patch_id)
         return query.order_by(HouseholdContact.last_at.is_null(False), HouseholdContact.last_at, Unit.code)
+
+    @staticmethod
+    def key_accounts(unit_ids) -> set:
+        """Which of these units are key accounts (重点户)."""
+        if not unit_ids:
+            return set()
+        return {r.unit_id for r in Resident.select(Resident.unit).where(Resident.unit.in_(list(unit_ids))
+                                                                        & Resident.key_account).distinct()}
 
     @staticmethod
     def familiarity(estate_id, patch_id, since) -> tuple[int, int]:

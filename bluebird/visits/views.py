@@ -28,7 +28,7 @@ from bluebird.web import estate_id, get_scoped_or_404, render, require_role
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
 VISITORS = (roles.BUTLER, roles.MANAGER, roles.ADMIN)
-LIST_LIMIT = 200
+LIST_LIMIT = 50  # the households to visit first; the phone shows no more
 
 
 @bp.before_request
@@ -70,12 +70,20 @@ def index():
         plan = VisitPlan.current_for(patch.id, monday)
         context.update(done=done, total=total, pct=percent(done, total), plan=plan,
                        plan_items=list(VisitPlanItem.of_plan(plan.id)) if plan else [],
-                       households=list(Household.listing(estate.id, patch.id).limit(LIST_LIMIT).dicts()))
+                       households=_first_households(estate.id, patch.id))
     if current_user.role in roles.SUPERVISING:
         counts = Household.familiarity_by_patch(estate.id, since)
         context["patches"] = [(p, *counts.get(p.id, (0, 0)), percent(*counts.get(p.id, (0, 0))))
                               for p in Patch.ordered(estate.id)]
     return render("visits/index.html", **context)
+
+
+def _first_households(estate_id_, patch_id):
+    rows = list(Household.listing(estate_id_, patch_id, with_key=False).limit(LIST_LIMIT).dicts())
+    keys = Household.key_accounts([r["id"] for r in rows])
+    for row in rows:
+        row["key_account"] = row["id"] in keys
+    return rows
 
 
 def _unit_of(code):
