@@ -24,10 +24,20 @@ from bluebird.rounds.models import (
        TemplateItem,
 )
 from bluebird.timeline.models import Event
-from bluebird.visits.models import HouseholdContact, SiteCall, Visit, VisitPlan, VisitPlanItem
+from bluebird.visits.models import (
+       HouseholdContact,
+       MeetingAttendee,
+       MeetingCase,
+       OwnerMeeting,
+       SiteCall,
+       Visit,
+       VisitPlan,
+       VisitPlanItem,
+)
 
 ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Case, Call, Attachment,
        Template, TemplateItem, Round, ItemResult, Checkpoint, CheckpointVisit, Permit, WorkerPass,
        Notification, PushSubscription, WeComWebhook, Delivery,
        PhoneCall, StaffMessage, Visitor, Parcel, Key, KeyLoan, Handover,
-       LoginSession, Visit, HouseholdContact, VisitPlan, VisitPlanItem, SiteCall]
+       LoginSession, Visit, HouseholdContact, VisitPlan, VisitPlanItem, SiteCall,
+       OwnerMeeting, MeetingAttendee, MeetingCase]

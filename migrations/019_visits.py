@@ -1,5 +1,5 @@
 """Migration 019: visits (走访), each household's last contact, weekly visit plans, renovation
-after-sales calls. An old office's last contacts are filled in from its cases, reached calls
+after-sales calls, owner meetings. An old office's last contacts are filled in from its cases, reached calls
 and move-ins."""
 
 import peewee as pw
@@ -88,6 +88,42 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
             table_name = "site_call"
             indexes = [(('permit', 'at'), False), (('estate', 'at'), False)]
 
+    @migrator.create_model
+    class OwnerMeeting(pw.Model):
+        id = pw.AutoField()
+        client_uuid = pw.UUIDField(null=True, unique=True)
+        estate = pw.ForeignKeyField(column_name='estate_id', field='id', model=migrator.orm['estate'], on_delete='CASCADE')
+        by = pw.ForeignKeyField(column_name='by_id', field='id', model=migrator.orm['user'], on_delete='RESTRICT')
+        held_on = pw.DateField()
+        place = pw.CharField(max_length=80)
+        topics = pw.TextField(default='')
+        resolutions = pw.TextField(default='')
+        created_at = pw.DateTimeField()
+
+        class Meta:
+            table_name = "owner_meeting"
+            indexes = [(('estate', 'held_on'), False)]
+
+    @migrator.create_model
+    class MeetingAttendee(pw.Model):
+        id = pw.AutoField()
+        meeting = pw.ForeignKeyField(column_name='meeting_id', field='id', model=migrator.orm['owner_meeting'], on_delete='CASCADE')
+        unit = pw.ForeignKeyField(column_name='unit_id', field='id', model=migrator.orm['unit'], on_delete='CASCADE')
+
+        class Meta:
+            table_name = "meeting_attendee"
+            indexes = [(('meeting', 'unit'), True)]
+
+    @migrator.create_model
+    class MeetingCase(pw.Model):
+        id = pw.AutoField()
+        meeting = pw.ForeignKeyField(column_name='meeting_id', field='id', model=migrator.orm['owner_meeting'], on_delete='CASCADE')
+        case = pw.ForeignKeyField(column_name='case_id', field='id', model=migrator.orm['cases'], on_delete='CASCADE')
+
+        class Meta:
+            table_name = "meeting_case"
+            indexes = [(('meeting', 'case'), True)]
+
     # An old office's households were contacted before visits existed: the latest case,
     # reached call and move-in of each unit count (one row per unit, the latest wins).
     migrator.sql(
@@ -104,5 +140,5 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
 def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
     """Undo the migration."""
-    for name in ('site_call', 'visit_plan_item', 'visit_plan', 'household_contact', 'visit'):
+    for name in ('meeting_case', 'meeting_attendee', 'owner_meeting', 'site_call', 'visit_plan_item', 'visit_plan', 'household_contact', 'visit'):
         migrator.remove_model(name)

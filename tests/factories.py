@@ -171,3 +171,14 @@ def make_visit_plan(unit, patch, **fields):
     plan = VisitPlan.create(estate=unit.estate_id, patch=patch, week_of=monday, total=1, **fields)
     VisitPlanItem.create(plan=plan, unit=unit)
     return plan
+
+
+def make_meeting(user, unit=None, **fields):
+    from bluebird.visits.models import MeetingAttendee, OwnerMeeting
+
+    data = dict(estate=user.estate_id, by=user, held_on=clock.now().date(), place="会所二楼", topics="电梯更换")
+    data.update(fields)
+    meeting = OwnerMeeting.create(**data)
+    if unit is not None:
+        MeetingAttendee.create(meeting=meeting, unit=unit)
+    return meeting

@@ -99,6 +99,8 @@ PAGES = {
     "visits.plan": FIELD_AND_DESK - {RECEPTION},
     "visits.site_calls": FIELD_AND_DESK - {RECEPTION},
     "visits.settings": OFFICE,
+    "visits.meetings": FIELD_AND_DESK - {RECEPTION},
+    "visits.meeting": FIELD_AND_DESK - {RECEPTION},
 }
 
 
@@ -131,7 +133,8 @@ def _rows(app, estate):
             "parcel_id": factories.make_parcel(unit, desk).id, "key_id": factories.make_key(estate, desk).id,
             "handover_id": factories.make_handover(desk).id, "scan_token": _signed(app, checkpoint),
             "visit_id": factories.make_visit(unit, users[BUTLER]).id,
-            "plan_id": factories.make_visit_plan(unit, patch).id}
+            "plan_id": factories.make_visit_plan(unit, patch).id,
+            "meeting_id": factories.make_meeting(users[BUTLER], unit).id}
     return rows, users
 
 

@@ -76,7 +76,8 @@ def foreign(other_estate):
             "message_id": factories.make_message(user, user).id, "parcel_id": factories.make_parcel(unit, user).id,
             "key_id": factories.make_key(other_estate, user, unit=unit).id,
             "handover_id": factories.make_handover(user).id,
-            "visit_id": factories.make_visit(unit, user).id, "plan_id": factories.make_visit_plan(unit, patch).id}
+            "visit_id": factories.make_visit(unit, user).id, "plan_id": factories.make_visit_plan(unit, patch).id,
+            "meeting_id": factories.make_meeting(user, unit).id}
     return {**desk, "building_id": building.id, "unit_id": unit.id, "resident_id": resident.id,
             "user_id": user.id, "duty_id": duty.id, "patch_id": patch.id, "case_id": case.id,
             "token": photo.token, "item_id": item.id, "round_id": round_.id, "template_id": round_.template_id,
@@ -250,6 +251,9 @@ FORM_CASES = {
     "visits.VisitForm.unit_code": ("butler", lambda h, f: (
         "/visits/new", {"client_uuid": _uuid(), "unit_code": f["unit_code"], "way": "in_person", "met": "张伟",
                         "opinions": "", "request": "门铃坏了"})),
+    "visits.FollowUpForm.unit_code": ("butler", lambda h, f: (
+        f"/visits/meetings/{h['meeting_id']}/cases", {"client_uuid": _uuid(), "unit_code": f["unit_code"],
+                                                      "kind": "repair", "description": "楼道灯不亮"})),
     "raw:admin.patch": ("admin", lambda h, f: ("/admin/rounds/checkpoints", {"name": "外区门岗",
                                                                               "patch": str(f["patch_id"])})),
     "raw:settings.routing": ("admin", lambda h, f: ("/admin/settings/routing", {"service": str(f["head_id"])})),
@@ -288,7 +292,8 @@ def home(estate, butler, receptionist, technician, manager):
     own = {"estate_id": estate.id, "patch_id": butler.patch_id, "item_id": item.id, "user_id": technician.id,
            "head_id": manager.id, "permit_id": permit.id, "unit_code": "3-1502", "round_item_id": first_item.id}
     return {"round_id": patrol.id, "round_item_id": first_item.id,"case_id": factories.make_case(unit, receptionist).id, "call_id": factories.make_call(receptionist).id,
-            "key_id": factories.make_key(estate, receptionist, unit=unit).id, "butler_id": butler.id, "own": own}
+            "key_id": factories.make_key(estate, receptionist, unit=unit).id, "butler_id": butler.id, "own": own,
+            "meeting_id": factories.make_meeting(butler, unit).id}
 
 
 def _snapshot():

@@ -249,3 +249,47 @@ def test_renovation_after_sales_calls(butler_client, estate, butler, patch_homes
     assert Duty.get_by_id(callback.id).outcome == Outcome.DONE
     assert [c.problem_note for c in SiteCall.problem_sites(estate.id, T0)] == ["私自改动承重墙"]
     assert Household.familiarity(estate.id, butler.patch_id, T0)[0] == 1  # the calls are contacts
+
+
+def test_a_move_in_is_a_contact_with_the_new_household(butler_client, butler, estate):
+    from bluebird.estate.service import change_unit_status
+    from tests.test_movein import _all_ok, _finish, _movein
+
+    clock.set_now(T0)
+    building = factories.make_building(estate, "3", patch=butler.patch)
+    unit = factories.make_unit(building, "1502", status="not_handed_over")
+    movein = _movein(butler_client)
+    _all_ok(movein, butler)
+    assert _finish(butler_client, movein, owner_id="0", owner_name="王建国", owner_phone="13900001234").status_code == 303
+    contact = HouseholdContact.get_by_id(unit.id)
+    assert (contact.last_kind, contact.last_at) == ("move_in", T0)
+    assert service.familiarity(estate, butler.patch_id)["total"] == 0  # handed over, nobody lives there yet
+    change_unit_status(type(unit).get_by_id(unit.id), UnitStatus.OCCUPIED, butler.id)
+    assert service.familiarity(estate, butler.patch_id) == {"done": 1, "total": 1, "percent": 100}
+
+
+def test_an_owner_meeting_counts_its_households_and_registers_follow_ups(butler_client, estate, butler, patch_homes):
+    from bluebird.visits.models import MeetingAttendee, MeetingCase, OwnerMeeting
+
+    a, b = patch_homes[0], patch_homes[1]
+    data = {"client_uuid": _uuid(), "held_on": T0.date().isoformat(), "place": "会所二楼",
+            "households": f"{a.code}，{b.code} 9-999", "topics": "电梯更换；停车位", "resolutions": "下月公示方案"}
+    response = butler_client.post("/visits/meetings", data)
+    assert response.status_code == 422 and "9-999" in response.get_data(as_text=True)
+    assert OwnerMeeting.select().count() == 0
+    data["households"] = f"{a.code}，{b.code} {a.code}"
+    assert butler_client.post("/visits/meetings", data).status_code == 303
+    assert butler_client.post("/visits/meetings", data).status_code == 303  # a replay
+    meeting = OwnerMeeting.get()
+    assert MeetingAttendee.select().where(MeetingAttendee.meeting == meeting.id).count() == 2
+    assert service.familiarity(estate, butler.patch_id)["done"] == 2
+    response = butler_client.post(f"/visits/meetings/{meeting.id}/cases", {
+        "client_uuid": _uuid(), "unit_code": "", "kind": "complaint", "description": "地库照明不足"})
+    assert response.status_code == 303
+    case = Case.get()
+    assert (case.kind, case.place, case.source) == ("complaint", "会所二楼", "meeting")
+    assert MeetingCase.get().case_id == case.id
+    page = butler_client.get(f"/visits/meetings/{meeting.id}").get_data(as_text=True)
+    assert case.number in page and a.code in page
+    assert butler_client.post(f"/visits/meetings/{meeting.id}/cases", {
+        "client_uuid": _uuid(), "unit_code": "", "kind": "repair", "description": ""}).status_code == 422

@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     HiddenField,
     IntegerField,
     MultipleFileField,
@@ -54,3 +55,22 @@ class VisitSettingsForm(FlaskForm):
     window_days = _days(_l("Familiarity window (days)"), 7, 365)
     interval_days = _days(_l("Visit every household within (days)"), 7, 365)
     key_interval_days = _days(_l("Visit key accounts within (days)"), 1, 365)
+
+
+class MeetingForm(FlaskForm):
+    client_uuid = HiddenField()
+    held_on = DateField(_l("Held on"), validators=[InputRequired(message=_l("Enter the date."))])
+    place = StringField(_l("Place"), validators=[DataRequired(), Length(max=80)])
+    households = TextAreaField(_l("Households that came (units)"), validators=[Optional(), max_chars(2000)])
+    topics = TextAreaField(_l("Topics"), validators=[DataRequired(), max_chars(4000)])
+    resolutions = TextAreaField(_l("Resolutions"), validators=[Optional(), max_chars(4000)])
+
+
+FOLLOW_UP_KINDS = {"repair": _l("Repair"), "complaint": _l("Complaint"), "inquiry": _l("Inquiry")}
+
+
+class FollowUpForm(FlaskForm):
+    client_uuid = HiddenField()
+    unit_code = StringField(_l("Household (unit)"), validators=[Optional(), Length(max=40)])
+    kind = SelectField(_l("Register as"), choices=choices(FOLLOW_UP_KINDS), default="repair")
+    description = TextAreaField(_l("To follow up"), validators=[DataRequired(), max_chars(2000)])

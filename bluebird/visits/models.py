@@ -40,8 +40,9 @@ class ContactKind:
     CALL = "call"
     MOVE_IN = "move_in"
     SITE_CALL = "site_call"
+    MEETING = "meeting"
     LABELS = {VISIT: _l("Visit"), CASE: _l("Case registered"), CALL: _l("Call-back"), MOVE_IN: _l("Move-in"),
-              SITE_CALL: _l("Renovation call")}
+              SITE_CALL: _l("Renovation call"), MEETING: _l("Owner meeting")}
 
 
 # The statuses of a unit somebody lives in: its residents are a household to know.
@@ -261,3 +262,50 @@ class SiteCall(ReplaySafe):
         """Calls since `since` that flagged a problem site, latest first (for the reports)."""
         return (cls.select(cls, Permit, Unit).join(Permit).join(Unit)
                 .where((cls.estate == estate_id) & cls.problem & (cls.at >= since)).order_by(cls.at.desc()))
+
+
+class OwnerMeeting(ReplaySafe):
+    """An owner meeting (业主见面会, 003 篇7 §10): when, where, who came, what was said and decided."""
+
+    replay_scope = ("estate", "by")
+    estate = ForeignKeyField(Estate, on_delete="CASCADE")
+    by = ForeignKeyField(User, on_delete="RESTRICT")
+    held_on = DateField()
+    place = CharField(max_length=80)
+    topics = TextField(default="")
+    resolutions = TextField(default="")
+    created_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "owner_meeting"
+        indexes = ((("estate", "held_on"), False),)
+
+    @property
+    def subject(self) -> str:
+        return f"meeting:{self.id}"
+
+    @classmethod
+    def latest(cls, estate_id, limit=30):
+        return cls.select().where(cls.estate == estate_id).order_by(cls.held_on.desc(), cls.id.desc()).limit(limit)
+
+
+class MeetingAttendee(BaseModel):
+    """A household that came to an owner meeting."""
+
+    meeting = ForeignKeyField(OwnerMeeting, backref="attendees", on_delete="CASCADE")
+    unit = ForeignKeyField(Unit, on_delete="CASCADE")
+
+    class Meta:
+        table_name = "meeting_attendee"
+        indexes = ((("meeting", "unit"), True),)
+
+
+class MeetingCase(BaseModel):
+    """A follow-up case registered from an owner meeting."""
+
+    meeting = ForeignKeyField(OwnerMeeting, backref="follow_ups", on_delete="CASCADE")
+    case = ForeignKeyField(CaseRow, on_delete="CASCADE")
+
+    class Meta:
+        table_name = "meeting_case"
+        indexes = ((("meeting", "case"), True),)

@@ -3,6 +3,7 @@
 Each submission is one transaction: the row (claiming its client_uuid), the household's
 last contact, the visit plan's tick, the duty it closes, the timeline and photo rows.
 """
+import re
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +19,9 @@ from bluebird.visits import clocks, contacts
 from bluebird.visits.models import (
     ContactKind,
     Household,
+    MeetingAttendee,
+    MeetingCase,
+    OwnerMeeting,
     SiteCall,
     SiteCallKind,
     Visit,
@@ -161,3 +165,61 @@ def log_site_call(client_uuid, *, permit, actor, kind, reached=True, designer=""
             contacts.touch(permit.estate_id, permit.unit_id, ContactKind.SITE_CALL, now)
             close_duties(clocks.aftersales_subject(permit.id), clocks.DUTY_OF_CALL[kind], actor.id, at=now)
     return call, True
+
+
+def parse_units(estate_id, text: str):
+    """Units named in free text ("3-1502 3-1601，5-201"): (units, the codes not found)."""
+    from bluebird.cases import service as cases
+
+    codes = [c for c in re.split(r"[\s,，、;；]+", text or "") if c]
+    units, unknown = [], []
+    for code in dict.fromkeys(codes):
+        unit = cases.find_unit(estate_id, code)
+        (units.append(unit) if unit is not None else unknown.append(code))
+    return units, unknown
+
+
+def hold_meeting(client_uuid, *, estate, actor, held_on, place, topics, resolutions, units) -> tuple:
+    """Record an owner meeting (业主见面会); each attending household counts as contacted."""
+    earlier = replayed(OwnerMeeting, client_uuid, estate=estate.id, by=actor.id)
+    if earlier is not None:
+        return earlier, False
+    if held_on > clock.now().date() + timedelta(days=1):
+        raise VisitError(_l("Record a meeting once it has been held."), field="held_on")
+    with db.atomic():
+        meeting, created = create_once(OwnerMeeting, client_uuid, estate=estate.id, by=actor.id, held_on=held_on,
+                                       place=place.strip()[:80], topics=(topics or "").strip(),
+                                       resolutions=(resolutions or "").strip(), created_at=clock.now())
+        if not created:
+            return meeting, False
+        if units:
+            MeetingAttendee.insert_many([{"meeting": meeting.id, "unit": u.id} for u in units]).execute()
+        for unit in units:
+            contacts.touch(estate.id, unit.id, ContactKind.MEETING)
+        record(estate.id, meeting.subject, actor.id, "held", households=len(units))
+    return meeting, True
+
+
+def meeting_case(client_uuid, meeting, actor, *, unit, kind, description):
+    """A follow-up of an owner meeting becomes a case in one step, linked to the meeting."""
+    from bluebird.cases import service as cases
+
+    if kind not in CASE_KINDS + (CaseKind.COMPLAINT,):
+        raise VisitError(_l("A follow-up becomes a repair, an inquiry or a complaint."), field="kind")
+    if not (description or "").strip():
+        raise VisitError(_l("Say what is to be followed up."), field="description")
+    resident = (Resident.select().where(Resident.unit == unit.id)
+                .order_by(Resident.relation != "owner", Resident.id).first()) if unit else None
+    fields = {"kind": kind, "unit": unit, "resident": resident.id if resident else None,
+              "contact_name": resident.name if resident else "", "contact_phone": resident.phone if resident else "",
+              "source": "meeting", "description": description.strip(), "place": "" if unit else meeting.place}
+    if kind == CaseKind.REPAIR:
+        fields.update(scope="household", trade="other", work_type="basic", category="other")
+    if kind == CaseKind.COMPLAINT:
+        fields.update(target="service", category="service", promised_on=clock.now().date() + timedelta(days=3))
+    with db.atomic():
+        case, created = cases.register(client_uuid, estate=meeting.estate, registrar=actor, fields=fields)
+        if created:
+            MeetingCase.create(meeting=meeting.id, case=case.id)
+            record(meeting.estate_id, meeting.subject, actor.id, "follow_up", case=case.id)
+    return case, created

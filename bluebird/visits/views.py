@@ -7,15 +7,26 @@ from flask_login import current_user, login_required
 from bluebird import clock
 from bluebird.auth import roles
 from bluebird.cases import service as cases
+from bluebird.cases.models import Case
 from bluebird.estate.models import Patch, Resident, Unit
 from bluebird.photos import service as photos
 from bluebird.photos.models import Attachment
 from bluebird.renovations.models import Permit
 from bluebird.visits import clocks, service
-from bluebird.visits.forms import CaseFromVisitForm, SiteCallForm, VisitForm, VisitSettingsForm
+from bluebird.visits.forms import (
+    CaseFromVisitForm,
+    FollowUpForm,
+    MeetingForm,
+    SiteCallForm,
+    VisitForm,
+    VisitSettingsForm,
+)
 from bluebird.visits.models import (
     ContactKind,
     Household,
+    MeetingAttendee,
+    MeetingCase,
+    OwnerMeeting,
     SiteCall,
     SiteCallKind,
     Visit,
@@ -216,3 +227,66 @@ def settings():
             return redirect(url_for("visits.settings", saved=1), code=303)
         return render("visits/settings.html", status=422, form=form, defaults=service.DEFAULTS)
     return render("visits/settings.html", form=form, defaults=service.DEFAULTS, saved=request.args.get("saved"))
+
+
+@bp.route("/meetings", methods=["GET", "POST"])
+def meetings():
+    """业主见面会: the estate's owner meetings, and the form to record one."""
+    require_role(*VISITORS)
+    form = MeetingForm()
+    if request.method == "GET":
+        form.held_on.data = clock.now().date()
+        return render("visits/meetings.html", form=form, meetings=list(OwnerMeeting.latest(estate_id())))
+    ok = form.validate()
+    units, unknown = service.parse_units(estate_id(), form.households.data)
+    if unknown:
+        form.households.errors.append(_("There is no unit %(code)s in this estate.", code="、".join(unknown)))
+        ok = False
+    if ok:
+        try:
+            meeting, _created = service.hold_meeting(
+                form.client_uuid.data, estate=current_user.estate, actor=current_user, held_on=form.held_on.data,
+                place=form.place.data, topics=form.topics.data, resolutions=form.resolutions.data, units=units)
+        except service.VisitError as exc:
+            getattr(form, exc.field).errors.append(exc.message)
+        else:
+            return redirect(url_for("visits.meeting", meeting_id=meeting.id), code=303)
+    return render("visits/meetings.html", status=422, form=form, meetings=list(OwnerMeeting.latest(estate_id())))
+
+
+def _meeting_page(meeting, status=200, form=None, error=None):
+    attendees = list(MeetingAttendee.select(MeetingAttendee, Unit).join(Unit)
+                     .where(MeetingAttendee.meeting == meeting.id).order_by(Unit.code))
+    follow_ups = list(MeetingCase.select(MeetingCase, Case).join(Case)
+                      .where(MeetingCase.meeting == meeting.id).order_by(MeetingCase.id))
+    return render("visits/meeting.html", status=status, meeting=meeting, attendees=attendees, follow_ups=follow_ups,
+                  form=form or FollowUpForm(), error=error)
+
+
+@bp.route("/meetings/<int:meeting_id>")
+def meeting(meeting_id):
+    """One owner meeting: who came, topics, resolutions and their follow-up cases."""
+    row = get_scoped_or_404(OwnerMeeting, meeting_id)
+    require_role(*VISITORS)
+    return _meeting_page(row)
+
+
+@bp.route("/meetings/<int:meeting_id>/cases", methods=["POST"])
+def meeting_case(meeting_id):
+    """A follow-up of the meeting becomes a case, linked to it."""
+    row = get_scoped_or_404(OwnerMeeting, meeting_id)
+    require_role(*VISITORS)
+    form = FollowUpForm()
+    ok = form.validate_on_submit()
+    unit = _unit_of(form.unit_code.data) if form.unit_code.data else None
+    if form.unit_code.data and unit is None:
+        form.unit_code.errors.append(_("There is no unit %(code)s in this estate.", code=form.unit_code.data))
+        ok = False
+    if not ok:
+        return _meeting_page(row, status=422, form=form)
+    try:
+        service.meeting_case(form.client_uuid.data, row, current_user, unit=unit, kind=form.kind.data,
+                             description=form.description.data)
+    except (service.VisitError, cases.CaseError) as exc:
+        return _meeting_page(row, status=getattr(exc, "status", 422), form=form, error=exc.message)
+    return redirect(url_for("visits.meeting", meeting_id=row.id), code=303)
