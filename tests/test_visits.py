@@ -293,3 +293,16 @@ def test_an_owner_meeting_counts_its_households_and_registers_follow_ups(butler_
     assert case.number in page and a.code in page
     assert butler_client.post(f"/visits/meetings/{meeting.id}/cases", {
         "client_uuid": _uuid(), "unit_code": "", "kind": "repair", "description": ""}).status_code == 422
+
+
+def test_the_weeks_list_is_reminded_on_thursday_evening_through_the_duty_reminders(estate, butler, patch_homes):
+    from bluebird.notify.models import Notification
+
+    tick(T0)
+    duty = Duty.get(Duty.kind == clocks.VISIT_PLAN)
+    tick(datetime(2026, 11, 26, 9, 59))  # Thursday 17:59 in Shanghai: not yet (that day's patrol is)
+    assert Duty.get_by_id(duty.id).notified_at is None
+    before = Notification.select().where(Notification.user == butler.id).count()
+    tick(datetime(2026, 11, 26, 10, 1))  # 18:01, three days before Sunday 18:00
+    assert Duty.get_by_id(duty.id).notified_at == datetime(2026, 11, 26, 10, 1)
+    assert Notification.select().where(Notification.user == butler.id).count() == before + 1

@@ -23,6 +23,7 @@ from bluebird.duties.models import Duty, create_duty
 from bluebird.duties.rules import register_kind, register_link
 from bluebird.estate import coverage
 from bluebird.estate.models import Building, Estate, Patch, Unit
+from bluebird.notify.reminders import register_lead
 from bluebird.renovations.models import Permit, PermitStatus
 from bluebird.rounds.schedule import _at, local_day
 from bluebird.visits.models import Household, SiteCall, SiteCallKind, VisitPlan, VisitPlanItem
@@ -35,6 +36,11 @@ DUTY_OF_CALL = {SiteCallKind.CONGRATS: RENO_CONGRATS, SiteCallKind.CALLBACK: REN
 register_kind(VISIT_PLAN, _l("This week's household visits"))
 register_kind(RENO_CONGRATS, _l("Start-of-works congratulation call"))
 register_kind(RENO_CALLBACK, _l("Renovation site call-back"))
+# Announced early enough to do: the week's list on Thursday evening (it shows how far it
+# got, 一区 5/12), the congratulation call a day after the start, the call-back that morning.
+register_lead(VISIT_PLAN, timedelta(days=3))
+register_lead(RENO_CONGRATS, timedelta(hours=48))
+register_lead(RENO_CALLBACK, timedelta(hours=8))
 
 CONGRATS_WITHIN = timedelta(hours=72)
 CALLBACK_AFTER_DAYS = 15
