@@ -66,3 +66,21 @@ def test_a_butler_visits_from_his_weekly_duty_and_the_request_becomes_a_repair(n
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
     page.screenshot(path=str(SHOTS / "visits-familiarity.png"), full_page=True)
     collector.assert_clean()
+
+
+def test_the_supervisor_sees_familiarity_per_patch_on_the_tablet(new_page, login, collector, patch_office):
+    from bluebird.visits import service
+
+    estate, units, butler = patch_office["estate"], patch_office["units"], patch_office["butler"]
+    service.record_visit(None, estate=estate, unit=units[0], actor=butler, way="phone")
+    factories.make_user(estate, role="manager", username="boss", name="周经理")
+    page = new_page("tablet")
+    login(page, "boss")
+    page.goto("/visits/")
+    row = page.locator("#by-patch tr", has_text="一区")
+    expect(row).to_contain_text("25%")
+    row.locator("a").click()
+    expect(page.locator("#familiarity-percent")).to_have_text("熟悉度 25%")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "visits-supervisor-1024.png"), full_page=True)
+    collector.assert_clean()
