@@ -306,3 +306,10 @@ def test_the_weeks_list_is_reminded_on_thursday_evening_through_the_duty_reminde
     tick(datetime(2026, 11, 26, 10, 1))  # 18:01, three days before Sunday 18:00
     assert Duty.get_by_id(duty.id).notified_at == datetime(2026, 11, 26, 10, 1)
     assert Notification.select().where(Notification.user == butler.id).count() == before + 1
+
+
+def test_the_settings_page_links_the_visit_settings_once(manager_client):
+    page = manager_client.get("/admin/settings/").get_data(as_text=True)
+    assert page.count('id="visit-settings"') == 1 and "走访设置" in page
+    title = page[page.index("<title>"):page.index("</title>")]
+    assert "<section" not in title
