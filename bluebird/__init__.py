@@ -39,6 +39,7 @@ BLUEPRINTS = (
     "bluebird.frontdesk.views:bp",
     "bluebird.survey.views:bp",
     "bluebird.survey.views:public",
+    "bluebird.visits.views:bp",
 )
 
 CSP = (

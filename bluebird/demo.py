@@ -196,5 +196,19 @@ def load_activity(estate_code: str = "bluebird") -> dict:
         Permit.create(estate=estate, unit=u, applicant="业主", contractor="美家装饰", contractor_phone="13800138000",
                       starts_on=(now - timedelta(days=10)).date(), ends_on=(now + timedelta(days=20)).date(),
                       status=PermitStatus.IN_PROGRESS, created_by=users["butler1"], deposit=2000)
+    # A few weeks of visits in butler1's patch: familiarity is not 0%, the week's list is made.
+    from bluebird.visits import service as visits
+
+    mine = {b.id for b in Building.select(Building.id).where(Building.patch == users["butler1"].patch_id)}
+    housed = {r.unit_id for r in Resident.select(Resident.unit).where(Resident.estate == estate.id)}
+    lived_in = sorted((u for u in unit.values() if u.status in (UnitStatus.OCCUPIED, UnitStatus.RENTED)
+                       and u.building_id in mine and u.id in housed), key=lambda u: u.id)
+    for n, u in enumerate(lived_in[:8]):
+        clock.set_now(now - timedelta(days=3 * n + 1, hours=2))
+        try:
+            visits.record_visit(None, estate=estate, unit=u, actor=users["butler1"], way=("in_person", "phone")[n % 2],
+                                met="业主", opinions="对保洁和秩序满意")
+        finally:
+            clock.set_now(None)
     generated = tick(now)["generated"]
     return {"cases": 6, "permits": len(renovating), "duties today": generated, "open repair": dispatched.number}

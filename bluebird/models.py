@@ -26,10 +26,21 @@ from bluebird.rounds.models import (
 )
 from bluebird.survey.models import Answer, Invitation, Score, SurveyRound
 from bluebird.timeline.models import Event
+from bluebird.visits.models import (
+       HouseholdContact,
+       MeetingAttendee,
+       MeetingCase,
+       OwnerMeeting,
+       SiteCall,
+       Visit,
+       VisitPlan,
+       VisitPlanItem,
+)
 
 ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Case, Call, Attachment,
        Template, TemplateItem, Round, ItemResult, Checkpoint, CheckpointVisit, Permit, WorkerPass,
        Notification, PushSubscription, WeComWebhook, Delivery,
        PhoneCall, StaffMessage, Visitor, Parcel, Key, KeyLoan, Handover,
        SurveyRound, Invitation, Answer, Score,
-       LoginSession, MoveOut]
+       LoginSession, MoveOut, Visit, HouseholdContact, VisitPlan, VisitPlanItem, SiteCall,
+       OwnerMeeting, MeetingAttendee, MeetingCase]

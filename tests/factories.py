@@ -166,3 +166,32 @@ def make_move(resident, user, moving_on=None, **fields):
                           moving_on=moving_on, slip_code=new_slip_code(), created_by=user, **fields)
     Resident.update(moved_out_at=moving_on).where(Resident.id == resident.id).execute()
     return move
+
+
+def make_visit(unit, user, **fields):
+    from bluebird.visits.models import Visit
+
+    data = dict(estate=unit.estate_id, unit=unit, by=user, at=clock.now(), way="in_person", met="业主",
+                opinions="", request="厨房水龙头滴水")
+    data.update(fields)
+    return Visit.create(**data)
+
+
+def make_visit_plan(unit, patch, **fields):
+    from bluebird.visits.models import VisitPlan, VisitPlanItem
+
+    monday = clock.now().date() - timedelta(days=clock.now().date().weekday())
+    plan = VisitPlan.create(estate=unit.estate_id, patch=patch, week_of=monday, total=1, **fields)
+    VisitPlanItem.create(plan=plan, unit=unit)
+    return plan
+
+
+def make_meeting(user, unit=None, **fields):
+    from bluebird.visits.models import MeetingAttendee, OwnerMeeting
+
+    data = dict(estate=user.estate_id, by=user, held_on=clock.now().date(), place="会所二楼", topics="电梯更换")
+    data.update(fields)
+    meeting = OwnerMeeting.create(**data)
+    if unit is not None:
+        MeetingAttendee.create(meeting=meeting, unit=unit)
+    return meeting

@@ -34,6 +34,9 @@ from bluebird.rounds.schedule import (
     RENOVATION_CHECK,
     VACANT_PATROL,
 )
+from bluebird.visits import clocks as visit_clocks
+from bluebird.visits import service as visits
+from bluebird.visits.models import SiteCallKind, VisitPlan
 from tests import factories
 
 T0 = datetime(2026, 11, 23, 1, 0)  # Monday 09:00 in Shanghai
@@ -334,6 +337,45 @@ def renovation_accepted_before_the_check(w):
     return [permit.subject], [(RENOVATION_CHECK, VOID, outcomes.PERMIT_ENDED)]
 
 
+# ---------------------------------------------------------------- visits
+
+
+def _week_plan(w):
+    factories.make_resident(w.unit)  # w.unit is lived in: a household of the butler's patch
+    tick(clock.now())
+    return VisitPlan.get()
+
+
+def visit_plan_done(w):
+    plan = _week_plan(w)
+    visits.record_visit(None, estate=w.estate, unit=w.unit, actor=w.butler, way="in_person", met="张伟")
+    return [plan.subject], [(visit_clocks.VISIT_PLAN, DONE, "")]
+
+
+def visit_plan_missed_at_week_end(w):
+    plan = _week_plan(w)
+    clock.set_now(T0 + WEEK)
+    tick(clock.now())  # the next week: last week's remainder is missed, a new list is made
+    return [plan.subject], [(visit_clocks.VISIT_PLAN, Outcome.MISSED, "")]
+
+
+def site_calls_made(w):
+    permit = _permit(w)
+    visits.log_site_call(None, permit=permit, actor=w.butler, kind=SiteCallKind.CONGRATS, designer="李设计")
+    clock.set_now(datetime(2026, 12, 15, 1, 0))  # mid-month: the site has run more than 15 days
+    tick(clock.now())
+    visits.log_site_call(None, permit=permit, actor=w.butler, kind=SiteCallKind.CALLBACK, note="施工正常")
+    return [visit_clocks.aftersales_subject(permit.id)], [(visit_clocks.RENO_CONGRATS, DONE, ""),
+                                                           (visit_clocks.RENO_CALLBACK, DONE, "")]
+
+
+def site_accepted_before_the_call(w):
+    permit = _permit(w)
+    renovations.advance(permit, w.butler)
+    renovations.advance(Permit.get_by_id(permit.id), w.butler)
+    return [visit_clocks.aftersales_subject(permit.id)], [(visit_clocks.RENO_CONGRATS, VOID, outcomes.PERMIT_ENDED)]
+
+
 # The table: each scenario, and the clock rules ("trigger kind") or recurring kinds it ends.
 R = case_clocks
 SCENARIOS = {
@@ -379,6 +421,10 @@ SCENARIOS = {
     "vacant_unit_rented": (_vacant_ends(UnitStatus.RENTED), {VACANT_PATROL}),
     "renovation_check_done": (renovation_check_done, {RENOVATION_CHECK}),
     "renovation_accepted_before_the_check": (renovation_accepted_before_the_check, {RENOVATION_CHECK}),
+    "visit_plan_done": (visit_plan_done, {visit_clocks.VISIT_PLAN}),
+    "visit_plan_missed_at_week_end": (visit_plan_missed_at_week_end, {visit_clocks.VISIT_PLAN}),
+    "site_calls_made": (site_calls_made, {visit_clocks.RENO_CONGRATS, visit_clocks.RENO_CALLBACK}),
+    "site_accepted_before_the_call": (site_accepted_before_the_call, {visit_clocks.RENO_CONGRATS}),
 }
 if WARRANTY_PASS:
     SCENARIOS["warranty_defect_passed_to_the_builder"] = (warranty_defect_passed_to_the_builder,

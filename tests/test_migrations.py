@@ -108,3 +108,28 @@ def test_021_adds_the_survey_and_keeps_every_photo(app):
                             "(1, 'case:1', 'tok2', 'd2.jpg', 't2.jpg', 'c', 'd', 800, 600, 'jpeg', '', "
                             "'2025-01-02 00:00:00', NULL)")
             assert old.execute_sql("SELECT COUNT(*) FROM attachment WHERE by_id IS NULL").fetchone() == (1,)
+
+
+def test_019_fills_in_each_households_last_contact_from_its_cases_and_calls(app):
+    """An old office's households are not all "never contacted": its cases and reached calls count."""
+    from datetime import datetime
+
+    from bluebird.cases.models import Call
+    from bluebird.estate.models import Estate
+    from tests import factories
+
+    with old_office("015_login_sessions_company_admin") as old:
+        with old.connection_context():
+            estate = Estate.get()
+            building = factories.make_building(estate, "1")
+            quiet, called, untouched = (factories.make_unit(building, n) for n in ("101", "102", "103"))
+            user = factories.make_user(estate, role="reception")
+            factories.make_case(quiet, user, created_at=datetime(2026, 3, 1))
+            case = factories.make_case(called, user, created_at=datetime(2026, 1, 1))
+            Call.create(case=case, kind="callback_24h", by=user, at=datetime(2026, 5, 2), reached=True)
+            Call.create(case=case, kind="callback_24h", by=user, at=datetime(2026, 6, 2), reached=False)
+        assert "019_visits" in upgrade()
+        with old.connection_context():
+            rows = dict(old.execute_sql("SELECT unit_id, last_at FROM household_contact").fetchall())
+            assert set(rows) == {quiet.id, called.id} and untouched.id not in rows
+            assert str(rows[quiet.id]).startswith("2026-03-01") and str(rows[called.id]).startswith("2026-05-02")

@@ -112,6 +112,14 @@ PAGES = {
     "survey.statistics": OFFICE,
     # The owner's survey page: no login, its token is the only key (anybody holding it).
     "survey_public.form": {**{role: 200 for role in ROLES}, ANONYMOUS: 200},
+    "visits.index": FIELD_AND_DESK - {RECEPTION},  # the butler's households; supervisors per patch
+    "visits.new": FIELD_AND_DESK - {RECEPTION},
+    "visits.show": FIELD_AND_DESK - {RECEPTION},
+    "visits.plan": FIELD_AND_DESK - {RECEPTION},
+    "visits.site_calls": FIELD_AND_DESK - {RECEPTION},
+    "visits.settings": OFFICE,
+    "visits.meetings": FIELD_AND_DESK - {RECEPTION},
+    "visits.meeting": FIELD_AND_DESK - {RECEPTION},
 }
 # Public pages in the table: opened without a login too, with the status PAGES gives ANONYMOUS.
 PUBLIC_IN_TABLE = {"survey_public.form"}
@@ -146,7 +154,10 @@ def _rows(app, estate):
             "message_id": factories.make_message(desk, users[BUTLER]).id,
             "parcel_id": factories.make_parcel(unit, desk).id, "key_id": factories.make_key(estate, desk).id,
             "handover_id": factories.make_handover(desk).id, "scan_token": _signed(app, checkpoint),
-            "move_id": move.id}
+            "move_id": move.id,
+            "visit_id": factories.make_visit(unit, users[BUTLER]).id,
+            "plan_id": factories.make_visit_plan(unit, patch).id,
+            "meeting_id": factories.make_meeting(users[BUTLER], unit).id}
     rows.update(_survey_rows(app, unit, users))
     return rows, users
 

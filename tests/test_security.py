@@ -78,7 +78,9 @@ def foreign(other_estate):
     desk = {"call_id": factories.make_call(user, unit=unit).id, "visitor_id": factories.make_visitor(user).id,
             "message_id": factories.make_message(user, user).id, "parcel_id": factories.make_parcel(unit, user).id,
             "key_id": factories.make_key(other_estate, user, unit=unit).id,
-            "handover_id": factories.make_handover(user).id}
+            "handover_id": factories.make_handover(user).id,
+            "visit_id": factories.make_visit(unit, user).id, "plan_id": factories.make_visit_plan(unit, patch).id,
+            "meeting_id": factories.make_meeting(user, unit).id}
     from bluebird.survey.models import Answer, Invitation
 
     survey = Invitation.create(estate=other_estate, unit=unit, building=building, case=case, kind="repair",
@@ -257,6 +259,12 @@ FORM_CASES = {
                                                                           "permit": str(f["permit_id"])})),
     "rounds.StartForm.unit_code": ("butler", lambda h, f: ("/rounds/start", {"kind": "vacant", "client_uuid": _uuid(),
                                                                              "unit_code": f["unit_code"]})),
+    "visits.VisitForm.unit_code": ("butler", lambda h, f: (
+        "/visits/new", {"client_uuid": _uuid(), "unit_code": f["unit_code"], "way": "in_person", "met": "张伟",
+                        "opinions": "", "request": "门铃坏了"})),
+    "visits.FollowUpForm.unit_code": ("butler", lambda h, f: (
+        f"/visits/meetings/{h['meeting_id']}/cases", {"client_uuid": _uuid(), "unit_code": f["unit_code"],
+                                                      "kind": "repair", "description": "楼道灯不亮"})),
     "raw:admin.patch": ("admin", lambda h, f: ("/admin/rounds/checkpoints", {"name": "外区门岗",
                                                                               "patch": str(f["patch_id"])})),
     "raw:settings.routing": ("admin", lambda h, f: ("/admin/settings/routing", {"service": str(f["head_id"])})),
@@ -296,7 +304,8 @@ def home(estate, butler, receptionist, technician, manager):
            "head_id": manager.id, "permit_id": permit.id, "unit_code": "3-1502", "round_item_id": first_item.id,
            "building_id": building.id}
     return {"round_id": patrol.id, "round_item_id": first_item.id,"case_id": factories.make_case(unit, receptionist).id, "call_id": factories.make_call(receptionist).id,
-            "key_id": factories.make_key(estate, receptionist, unit=unit).id, "butler_id": butler.id, "own": own}
+            "key_id": factories.make_key(estate, receptionist, unit=unit).id, "butler_id": butler.id, "own": own,
+            "meeting_id": factories.make_meeting(butler, unit).id}
 
 
 def _snapshot():

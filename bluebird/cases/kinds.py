@@ -41,7 +41,8 @@ class CaseStatus:
 
 
 SOURCES = {"phone": _l("Phone"), "walk_in": _l("Walk-in"), "patrol": _l("Found on patrol"), "owner": _l("Owner message"),
-           "inspection": _l("Found at unit inspection")}
+           "inspection": _l("Found at unit inspection"), "visit": _l("Household visit"),
+           "meeting": _l("Owner meeting")}
 SCOPES = {"household": _l("Household"), "public": _l("Public area")}
 TRADES = {"water": _l("Water"), "electric": _l("Electric"), "heating": _l("Heating"), "civil": _l("Civil works"),
           "other": _l("Other")}

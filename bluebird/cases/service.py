@@ -18,6 +18,7 @@ from bluebird.estate import coverage
 from bluebird.estate.models import Building, Resident, Unit
 from bluebird.photos import service as photo_store
 from bluebird.timeline.models import record
+from bluebird.visits import contacts
 
 WARRANTY_NOT_OURS = _l("A warranty repair is the construction company's job: pass it to them, "
                        "not to our technicians.")
@@ -130,6 +131,7 @@ def register(client_uuid, *, estate, registrar, fields: dict, photos=()):
         if not created:
             return case, False
         _event(case, registrar.id, "created", kind=kind)
+        contacts.touch(estate.id, case.unit_id, "case", case.created_at)  # a contact with the household
         photo_store.attach_all(stored, estate_id=estate.id, subject=case.subject, actor_id=registrar.id,
                                place=case.where)
         now = clock.now()
@@ -260,6 +262,7 @@ def log_call(case: Case, actor, kind: str, *, reached=True, note="", satisfactio
         _event(case, actor.id, "call", call=kind, reached=reached, note=call.note, satisfaction=call.satisfaction)
         if reached:
             close_duties(case.subject, CLOSES[kind], actor.id)
+            contacts.touch(case.estate_id, case.unit_id, "call", call.at)
         if verdict_call and reached:
             case.satisfaction, case.satisfaction_note = satisfaction, call.note
             if satisfaction == "unsatisfied":

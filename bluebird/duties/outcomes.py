@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from peewee import fn
 
 from bluebird import clock
 from bluebird.db import db
@@ -154,6 +155,18 @@ def mark_missed(estate_id, period_end: datetime) -> int:
     return (Duty.update(outcome=Outcome.MISSED, missed_at=period_end)
             .where((Duty.estate == estate_id) & Duty.done_at.is_null() & Duty.outcome.is_null()
                    & (Duty.due_at < period_end)).execute())
+
+
+def end_missed(duties: Iterable[Duty], period_end: datetime, at=None) -> int:
+    """End duties bound to a period that closed with them still open: missed, and no longer
+    owed, because the next period's duty replaces them (last week's visit plan). They keep
+    `missed_at`, so the period's count is the same as for mark_missed; return how many."""
+    ids = [d.id for d in duties]
+    if not ids:
+        return 0
+    return (Duty.update(done_at=at or clock.now(), outcome=Outcome.MISSED,
+                        missed_at=fn.COALESCE(Duty.missed_at, period_end))
+            .where(Duty.id.in_(ids) & Duty.done_at.is_null()).execute())
 
 
 def month_start(now: datetime, tz: str) -> datetime:

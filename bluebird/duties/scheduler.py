@@ -25,10 +25,12 @@ def tick(now=None) -> dict:
     from bluebird.frontdesk import routine as desk_routine
     from bluebird.notify import reminders, service
     from bluebird.rounds import schedule
+    from bluebird.visits import clocks as visit_clocks
 
     now = now or clock.now()
     generated = schedule.generate(now)
     desk = desk_routine.generate(now)
+    visits = visit_clocks.generate(now)
     voided = outcomes.sweep_ended() if now.minute % SWEEP_EVERY_MINUTES == 0 else 0
     missed = outcomes.close_periods(now)
     reminded, queued = reminders.remind(now)
@@ -39,4 +41,4 @@ def tick(now=None) -> dict:
     queued += service.reclaim_expired(now)
     service.enqueue(queued)
     return {"generated": generated, "escalated": len(escalated), "reminded": reminded,
-            "queued": len(queued), "desk": desk, "voided": voided, "missed": missed}
+            "queued": len(queued), "desk": desk, "visits": visits, "voided": voided, "missed": missed}

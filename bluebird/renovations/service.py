@@ -83,6 +83,7 @@ def advance(permit: Permit, actor) -> Permit:
             change_unit_status(permit.unit, UnitStatus.OCCUPIED, actor.id)
         if nxt not in PermitStatus.ACTIVE:  # works over (accepted) or permit closed: no more site checks
             outcomes.end_subject(permit.subject, outcomes.PERMIT_ENDED, actor.id)
+            outcomes.recheck(f"aftersales:{permit.id}", actor.id)  # its after-sales calls (visits)
     return permit
 
 

@@ -338,6 +338,10 @@ def finish(round_: Round, actor, *, note="", keys_note="", signature: bytes | No
             if unit is not None and unit.status in HANDED_OVER_FROM:
                 # The timeline links the move-in record; no translated note is stored.
                 change_unit_status(unit, UnitStatus.HANDED_OVER, actor.id, movein_round=round_.id)
+            if unit is not None:
+                from bluebird.visits import contacts
+
+                contacts.touch(round_.estate_id, unit.id, "move_in")  # meeting the new owner is a contact
         duty_kind = DUTY_OF_KIND.get(round_.kind)
         if round_.kind == kinds.WALK:
             # A walk-round settles the manager's earliest open walk of the day.

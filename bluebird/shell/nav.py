@@ -16,7 +16,7 @@ TABS = [
     ("duties.agenda", _l("To do"), "todo", ("duties",)),
     ("rounds.index", _l("Patrol"), "patrol", ("rounds", "renovations")),
     ("cases.index", _l("Cases"), "cases", ("cases",)),
-    ("estate.index", _l("Residents"), "home", ("estate",)),
+    ("estate.index", _l("Residents"), "home", ("estate", "visits")),
     ("auth.me", _l("Me"), "me", ("auth",)),
 ]
 
@@ -44,7 +44,8 @@ TOPNAV = {
                       ("auth.me", _l("Me"))],
     roles.MANAGER: [("shell.dashboard", _l("Dashboard")), ("duties.agenda", _l("To do")), ("cases.index", _l("Cases")),
                     ("rounds.index", _l("Rounds")), ("renovations.index", _l("Renovations")),
-                    ("estate.index", _l("Residents")), ("survey.index", _l("Surveys")), ("settings.index", _l("Settings")),
+                    ("estate.index", _l("Residents")), ("visits.index", _l("Visits")), ("survey.index", _l("Surveys")),
+                    ("settings.index", _l("Settings")),
                     ("auth.me", _l("Me"))],
     roles.ADMIN: [("shell.dashboard", _l("Dashboard")), ("cases.index", _l("Cases")), ("staff.index", _l("Staff")),
                   ("estate_admin.index", _l("Buildings")), ("rounds_admin.index", _l("Checklists")),
