@@ -203,10 +203,15 @@ def test_the_key_account_list_shows_last_contact_and_open_cases(butler_client, e
     gone = factories.make_resident(factories.make_unit(place["building"], "1801"), name="钱七")
     Resident.update(key_account=True, key_reason="独居", moved_out_at=date(2026, 1, 1)).where(
         Resident.id == gone.id).execute()
+    from datetime import datetime
+
+    from bluebird.visits import contacts
+
+    contacts.touch(estate.id, unit.id, "visit", at=datetime(2026, 11, 20, 2, 0))  # visited last Friday
     text = butler_client.get("/estate/key-accounts").get_data(as_text=True)
     assert "张伟" in text and "经常投诉" in text and f"/cases/{case.id}" in text and "卫生间漏水" in text
     assert "赵六" not in text and "钱七" not in text
-    assert "2026-11-23" in text  # the case registered today is the last contact
+    assert "2026-11-20" in text  # the household's last contact, as the visits package keeps it
     other = butler_client.get(f"/estate/key-accounts?patch={elsewhere.patch_id}").get_data(as_text=True)
     assert "赵六" in other and "张伟" not in other
 

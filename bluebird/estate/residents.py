@@ -212,24 +212,18 @@ def check_slip(move: MoveOut, actor, *, release: bool, note="") -> MoveOut:
 
 def key_account_rows(estate_id, patch_id=None) -> list[dict]:
     """The key-account list (重点户明细及服务情况): each current key account of the patch, with
-    the household's last contact (its latest timeline entry or case, for now) and its open cases."""
-    from peewee import fn
-
+    the household's last contact (the one the visits package keeps: a visit, a reached call,
+    a case, a move-in, a meeting) and its open cases."""
     from bluebird.cases.kinds import CaseStatus
     from bluebird.cases.models import Case
-    from bluebird.timeline.models import Event
+    from bluebird.visits.models import HouseholdContact
 
     residents = list(Resident.key_accounts(estate_id, patch_id))
     unit_ids = sorted({r.unit_id for r in residents})
     last, open_cases = {}, {}
     if unit_ids:
-        subjects = [f"unit:{uid}" for uid in unit_ids]
-        for subject, at in (Event.select(Event.subject, fn.MAX(Event.at)).where(Event.subject.in_(subjects))
-                            .group_by(Event.subject).tuples()):
-            last[int(subject.split(":")[1])] = at
-        for uid, at in (Case.select(Case.unit, fn.MAX(Case.created_at)).where(Case.unit.in_(unit_ids))
-                        .group_by(Case.unit).tuples()):
-            last[uid] = max(filter(None, (last.get(uid), at)))
+        last = dict(HouseholdContact.select(HouseholdContact.unit, HouseholdContact.last_at)
+                    .where(HouseholdContact.unit.in_(unit_ids)).tuples())
         for case in (Case.select(Case.id, Case.unit, Case.kind, Case.status, Case.description, Case.created_at)
                      .where(Case.unit.in_(unit_ids) & Case.status.in_(CaseStatus.OPEN)).order_by(Case.created_at)):
             open_cases.setdefault(case.unit_id, []).append(case)
