@@ -24,11 +24,15 @@ def tick(now=None) -> dict:
     """Move every clock forward to `now`; return what was done, for the log."""
     from bluebird.frontdesk import routine as desk_routine
     from bluebird.notify import reminders, service
+    from bluebird.reports import digest
+    from bluebird.reports import duties as report_duties
     from bluebird.rounds import schedule
 
     now = now or clock.now()
     generated = schedule.generate(now)
     desk = desk_routine.generate(now)
+    reports = report_duties.generate(now)  # the tables due on each estate's calendar
+    digests = digest.send(now)  # the supervisors' 08:30 morning digest
     voided = outcomes.sweep_ended() if now.minute % SWEEP_EVERY_MINUTES == 0 else 0
     missed = outcomes.close_periods(now)
     reminded, queued = reminders.remind(now)
@@ -39,4 +43,5 @@ def tick(now=None) -> dict:
     queued += service.reclaim_expired(now)
     service.enqueue(queued)
     return {"generated": generated, "escalated": len(escalated), "reminded": reminded,
-            "queued": len(queued), "desk": desk, "voided": voided, "missed": missed}
+            "queued": len(queued), "desk": desk, "voided": voided, "missed": missed,
+            "reports": reports, "digests": digests}
