@@ -93,6 +93,18 @@ PAGES = {
     "estate_admin.index": {ADMIN},
     "estate_admin.building": {ADMIN},
     "estate_admin.add_resident": {ADMIN},
+    # Reports (报表): the estate's supervisors and admins only.
+    "reports.index": OFFICE,
+    "reports.tables": OFFICE,
+    "reports.tables_xlsx": OFFICE,
+    "reports.house_table": OFFICE,
+    "reports.house_xlsx": OFFICE,
+    "reports.complaints": OFFICE,
+    "reports.complaints_xlsx": OFFICE,
+    "reports.filed": OFFICE,
+    "reports.filed_xlsx": OFFICE,
+    "reports.digest": OFFICE,
+    "cases.export": EVERYONE - {TECHNICIAN},  # the filtered case list as Excel (phones masked for the inspector)
 }
 
 
@@ -123,7 +135,8 @@ def _rows(app, estate):
             "call_id": factories.make_call(desk, unit=unit).id, "visitor_id": factories.make_visitor(desk).id,
             "message_id": factories.make_message(desk, users[BUTLER]).id,
             "parcel_id": factories.make_parcel(unit, desk).id, "key_id": factories.make_key(estate, desk).id,
-            "handover_id": factories.make_handover(desk).id, "scan_token": _signed(app, checkpoint)}
+            "handover_id": factories.make_handover(desk).id, "scan_token": _signed(app, checkpoint),
+            "filing_id": factories.make_filing(users[MANAGER]).id}
     return rows, users
 
 

@@ -115,6 +115,7 @@ def test_the_building_filter_and_another_estates_building(office, manager_client
     assert manager_client.get(f"/reports/tables/week?period={WEEK}&building={elsewhere.id}").status_code == 404
     assert manager_client.get("/reports/tables/week?period=2026-W99").status_code == 404
     assert manager_client.get("/reports/tables/decade").status_code == 404
+    assert manager_client.get("/reports/house?period=2026-13").status_code == 404
 
 
 def test_late_handling_per_person(office):
@@ -374,15 +375,15 @@ def test_digest_one_notice_per_supervisor_at_0830_and_none_on_a_quiet_day(office
     assert digest.send(before + timedelta(minutes=5)) == 0  # once a day
     notes = list(Notification.select().where(Notification.kind == "digest"))
     assert sorted(n.user_id for n in notes) == sorted([office.manager.id, second.id])
-    assert all(n.url == "/reports/digest/2026-11-23" for n in notes)
+    assert all(n.url == "/reports/digest?day=2026-11-23" for n in notes)
     assert office.reception.id not in {n.user_id for n in notes}
     clock.set_now(before + timedelta(minutes=2))
     inbox = manager_client.get("/notifications/").get_data(as_text=True)
     assert "每日简报：2 条新工单，0 条超时，1 条返修，1 条未派工" in inbox, inbox[inbox.find("note-title"):][:300]
-    page = manager_client.get("/reports/digest/2026-11-23").get_data(as_text=True)
+    page = manager_client.get("/reports/digest?day=2026-11-23").get_data(as_text=True)
     section = _section(page, "rp-digest")
     assert section.count("<a href=") == 4
-    assert manager_client.get("/reports/digest/not-a-day").status_code == 404
+    assert manager_client.get("/reports/digest?day=not-a-day").status_code == 404
 
 
 def test_no_digest_on_a_day_with_nothing_to_say(estate, manager):

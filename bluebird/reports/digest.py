@@ -48,7 +48,7 @@ def quiet(c: dict) -> bool:
 
 
 def url_for_day(day) -> str:
-    return f"/reports/digest/{day.isoformat()}"
+    return f"/reports/digest?day={day.isoformat()}"
 
 
 def send_for(estate, now) -> int:

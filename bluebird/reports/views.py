@@ -3,6 +3,7 @@
 Only the estate's supervisors and admins open them. A page shows its chart above the
 numbers; every count of cases links to the case list filtered to exactly those cases.
 """
+from datetime import timedelta
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
@@ -136,7 +137,7 @@ def index():
                   year=periods.default("year", now, tz), kind_labels=xlsx.kind_labels())
 
 
-@bp.route("/tables/<span>", endpoint="tables")
+@bp.route("/tables/<any(week, month, half, year):span>", endpoint="tables")
 def tables_page(span):
     """The weekly (or monthly, half-yearly, yearly) case tables for a period and building."""
     if span not in periods.SPANS:
@@ -149,7 +150,7 @@ def tables_page(span):
                   **_filing_context(kind, period, building), **_common(period, building, span))
 
 
-@bp.route("/tables/<span>.xlsx")
+@bp.route("/tables/<any(week, month, half, year):span>.xlsx")
 def tables_xlsx(span):
     if span not in periods.SPANS:
         abort(404)
@@ -295,10 +296,11 @@ def filed_xlsx(filing_id):
     return _xlsx(body, f"{filing.kind}-{filing.period}")
 
 
-@bp.route("/digest/<day>")
-def digest(day):
-    """The morning digest of a day: each line a link to exactly those cases."""
-    the_day = digests.day_of(day)
+@bp.route("/digest")
+def digest():
+    """The morning digest of a day (?day=, yesterday by default): each line a link to exactly those cases."""
+    raw = request.args.get("day")
+    the_day = digests.day_of(raw) if raw else periods.local_today(clock.now(), _tz()) - timedelta(days=1)
     if the_day is None:
         abort(404)
     counts = digests.counts(estate_id(), the_day, _tz())
