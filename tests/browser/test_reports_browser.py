@@ -92,9 +92,9 @@ def test_the_case_list_filters_and_export_on_a_phone(new_page, login, collector,
     with page.expect_download() as info:
         page.locator("#cases-export").click()
     path = info.value.path()
-    from openpyxl import load_workbook
-
     import io
+
+    from openpyxl import load_workbook
 
     rows = list(load_workbook(io.BytesIO(Path(path).read_bytes())).active.iter_rows(min_row=3, values_only=True))
     assert len(rows) == 1 and rows[0][0].startswith("TS")
