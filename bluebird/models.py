@@ -15,7 +15,7 @@ from bluebird.frontdesk.models import (
 from bluebird.notify.models import Delivery, Notification, PushSubscription, WeComWebhook
 from bluebird.photos.models import Attachment
 from bluebird.renovations.models import Permit, WorkerPass
-from bluebird.reports.models import Filing, HouseMonth
+from bluebird.reports.models import Filing, HouseMonth, ReportCache
 from bluebird.rounds.models import (
        Checkpoint,
        CheckpointVisit,
@@ -30,4 +30,4 @@ ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Ca
        Template, TemplateItem, Round, ItemResult, Checkpoint, CheckpointVisit, Permit, WorkerPass,
        Notification, PushSubscription, WeComWebhook, Delivery,
        PhoneCall, StaffMessage, Visitor, Parcel, Key, KeyLoan, Handover,
-       LoginSession, Filing, HouseMonth]
+       LoginSession, Filing, HouseMonth, ReportCache]

@@ -104,6 +104,7 @@ PAGES = {
     "reports.filed": OFFICE,
     "reports.filed_xlsx": OFFICE,
     "reports.digest": OFFICE,
+    "reports.problem_sites": OFFICE,
     "cases.export": EVERYONE - {TECHNICIAN},  # the filtered case list as Excel (phones masked for the inspector)
 }
 

@@ -390,3 +390,37 @@ def test_no_digest_on_a_day_with_nothing_to_say(estate, manager):
     clock.set_now(datetime(2026, 11, 24, 0, 31))
     assert digest.send(clock.now()) == 0
     assert Notification.select().count() == 0
+
+
+# ---------------------------------------------------------------- problem sites
+
+
+def test_problem_sites_of_a_half_month(office, manager_client):
+    from bluebird.rounds import engine
+    from bluebird.rounds.models import ItemResult, Round
+
+    clock.set_now(at(3))
+    noisy = factories.make_permit(office.u1, office.butler)
+    quiet = factories.make_permit(office.u2, office.butler)
+    for permit, results in ((noisy, ("fail", "fail")), (noisy, ("ok",)), (quiet, ("ok",))):
+        round_ = engine.start(None, estate_id=office.estate.id, user=office.butler, kind="renovation",
+                              place_kind="permit", place_id=permit.id, place_label=office.u1.code)
+        for item, result in zip(engine.items_of(round_), results, strict=False):  # the results as recorded
+            ItemResult.create(round=round_, item=item, result=result, by=office.butler.id, at=clock.now())
+        Round.update(finished_at=clock.now()).where(Round.id == round_.id).execute()
+    page = manager_client.get("/reports/sites?period=2026-11&half=1").get_data(as_text=True)
+    table = _section(page, "rp-sites")
+    assert f'id="site-{noisy.id}-fails">2<' in table and f'id="site-{quiet.id}-fails">0<' in table
+    assert "2" in table[: table.index("</h2>")] and "1" in table[: table.index("</h2>")]
+    later = _section(manager_client.get("/reports/sites?period=2026-11&half=2").get_data(as_text=True), "rp-sites")
+    assert "site-" not in later
+
+
+def test_a_closed_months_tables_are_kept_an_hour_then_counted_again(office, manager_client):
+    clock.set_now(datetime(2026, 12, 2, 2, 0))
+    first = _section(_tables(manager_client, "month", "2026-11"), "rp-complaints")
+    assert ">4</a>" in first
+    factories.make_case(office.u1, office.reception, "complaint", created_at=at(20))  # a late registration
+    assert ">4</a>" in _section(_tables(manager_client, "month", "2026-11"), "rp-complaints")  # kept
+    clock.set_now(datetime(2026, 12, 2, 3, 1))
+    assert ">5</a>" in _section(_tables(manager_client, "month", "2026-11"), "rp-complaints")  # counted again

@@ -53,3 +53,16 @@ class HouseMonth(BaseModel):
     class Meta:
         table_name = "house_month"
         indexes = ((("estate", "month"), True),)
+
+
+class ReportCache(BaseModel):
+    """The counts of a closed period, kept a while: a closed month's table is not recounted on every view."""
+
+    estate = ForeignKeyField(Estate, on_delete="CASCADE")
+    key = CharField(max_length=60)  # "month:2026-11:0", "trend:week:2026-W48:3"
+    data = TextField()
+    computed_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "report_cache"
+        indexes = ((("estate", "key"), True),)

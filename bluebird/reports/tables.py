@@ -4,7 +4,7 @@ Every count here is of cases the case list can show with the same filters (see
 `links.py`), and cancelled cases (作废) are never counted. Registered-in-the-period counts
 read the (estate, created_at) index, closed-in-the-period ones the (estate, closed_at) one.
 """
-from peewee import JOIN, fn
+from peewee import JOIN, SQL, fn
 from peewee import Case as When
 
 from bluebird import clock
@@ -63,9 +63,9 @@ def late_by_person(estate_id, start, end, now=None):
 
 def callbacks(estate_id, start, end, building=None):
     """Complaints registered in the period that had their call-back (回访)."""
-    called = Call.select(Call.case).where(Call.kind == "complaint_callback")
+    called = Call.select(SQL("1")).where((Call.case == Case.id) & (Call.kind == "complaint_callback"))
     query = (Case.select(fn.COUNT(Case.id)).where((Case.created_at >= start) & (Case.created_at < end)
-                                                 & (Case.kind == CaseKind.COMPLAINT) & Case.id.in_(called)))
+                                                 & (Case.kind == CaseKind.COMPLAINT) & fn.EXISTS(called)))
     return _scoped(query, estate_id, building).scalar() or 0
 
 
@@ -111,23 +111,33 @@ def case_tables(estate_id, start, end, building=None, now=None) -> dict:
             "info": info, "other": other, "late": late_by_person(estate_id, start, end, now)}
 
 
-def trend(estate_id, periods, tz, building=None) -> dict:
+def trend(estate_id, periods, tz, building=None, now=None) -> dict:
     """Complaints and repairs registered per period, and the satisfaction rate: the charts."""
+    from bluebird.reports.cache import cached
+
+    now = now or clock.now()
     out = {"labels": [], "complaints": [], "repairs": [], "rate": []}
     for period in periods:
         start, end = period.bounds(tz)
-        counts = {CaseKind.COMPLAINT: 0, CaseKind.REPAIR: 0}
-        query = (Case.select(Case.kind, fn.COUNT(Case.id).alias("n"))
-                 .where((Case.created_at >= start) & (Case.created_at < end)
-                        & Case.kind.in_([CaseKind.COMPLAINT, CaseKind.REPAIR])).group_by(Case.kind))
-        for r in _scoped(query, estate_id, building).dicts():
-            counts[r["kind"]] = r["n"]
-        sat = (Case.select(fn.COUNT(Case.id).alias("asked"),
-                           fn.SUM(When(None, [(Case.satisfaction.in_(SATISFIED), 1)], 0)).alias("good"))
-               .where((Case.closed_at >= start) & (Case.closed_at < end) & (Case.satisfaction != "")))
-        row = _scoped(sat, estate_id, building).dicts().get()
+        point = cached(estate_id, f"trend:{period.span}:{period.key}:{building or 0}", end <= now,
+                       lambda start=start, end=end: _point(estate_id, start, end, building), ended=end)
         out["labels"].append(period.first.strftime("%m-%d") if period.span == "week" else period.key)
-        out["complaints"].append(counts[CaseKind.COMPLAINT])
-        out["repairs"].append(counts[CaseKind.REPAIR])
-        out["rate"].append(round(100 * int(row["good"] or 0) / row["asked"], 1) if row["asked"] else None)
+        for name in ("complaints", "repairs", "rate"):
+            out[name].append(point[name])
     return out
+
+
+def _point(estate_id, start, end, building):
+    """One chart point: complaints and repairs registered, the satisfaction rate of those closed."""
+    counts = {CaseKind.COMPLAINT: 0, CaseKind.REPAIR: 0}
+    query = (Case.select(Case.kind, fn.COUNT(Case.id).alias("n"))
+             .where((Case.created_at >= start) & (Case.created_at < end)
+                    & Case.kind.in_([CaseKind.COMPLAINT, CaseKind.REPAIR])).group_by(Case.kind))
+    for r in _scoped(query, estate_id, building).dicts():
+        counts[r["kind"]] = r["n"]
+    sat = (Case.select(fn.COUNT(Case.id).alias("asked"),
+                       fn.SUM(When(None, [(Case.satisfaction.in_(SATISFIED), 1)], 0)).alias("good"))
+           .where((Case.closed_at >= start) & (Case.closed_at < end) & (Case.satisfaction != "")))
+    row = _scoped(sat, estate_id, building).dicts().get()
+    return {"complaints": counts[CaseKind.COMPLAINT], "repairs": counts[CaseKind.REPAIR],
+            "rate": round(100 * int(row["good"] or 0) / row["asked"], 1) if row["asked"] else None}

@@ -14,13 +14,14 @@ from bluebird import charts, clock
 from bluebird.auth import roles
 from bluebird.auth.models import User
 from bluebird.cases.kinds import SATISFACTION, SCOPES, TARGETS, TRADES, WORK_TYPES
+from bluebird.cases.listing import local_bounds as listing_bounds
 from bluebird.duties.models import Duty
 from bluebird.duties.rules import register_link
 from bluebird.estate.models import Building, UnitStatus
+from bluebird.reports import cache, house, periods, service, sites, tables, xlsx
 from bluebird.reports import complaints as complaint_tables
 from bluebird.reports import digest as digests
 from bluebird.reports import duties as report_duties
-from bluebird.reports import house, periods, service, tables, xlsx
 from bluebird.reports.forms import FilingForm
 from bluebird.reports.models import Filing
 from bluebird.web import estate_id, get_scoped_or_404, render
@@ -99,16 +100,21 @@ def _filing_context(kind, period, building):
             "can_file": building is None and filing is None}
 
 
-def _table_data(span, period, building):
+def _table_data(span, period, building, fresh=False):
     start, end = period.bounds(_tz())
     bid = building.id if building else None
-    data = tables.case_tables(estate_id(), start, end, bid)
+    data = cache.cached(estate_id(), f"tables:{period.span}:{period.key}:{bid or 0}",
+                        end <= clock.now() and not fresh, lambda: tables.case_tables(estate_id(), start, end, bid),
+                        ended=end)
     back = [period]
     for _i in range(7 if span == "week" else 11 if span == "month" else 1):
         back.insert(0, back[0].previous())
     data["trend"] = tables.trend(estate_id(), back, _tz(), bid)
     if span in ("half", "year"):
-        data["analysis"] = complaint_tables.summary(estate_id(), start, end, _tz(), bid)
+        data["analysis"] = cache.cached(estate_id(), f"complaints:{period.span}:{period.key}:{bid or 0}",
+                                        end <= clock.now(),
+                                        lambda: complaint_tables.summary(estate_id(), start, end, _tz(), bid),
+                                        ended=end)
     return data
 
 
@@ -179,9 +185,12 @@ def house_xlsx():
     return _xlsx(xlsx.house(data, period, building, current_user.estate.name), f"house-{period.key}")
 
 
-def _complaint_data(period, building):
+def _complaint_data(period, building, fresh=False):
     start, end = period.bounds(_tz())
-    return complaint_tables.summary(estate_id(), start, end, _tz(), building.id if building else None)
+    bid = building.id if building else None
+    return cache.cached(estate_id(), f"complaints:{period.span}:{period.key}:{bid or 0}",
+                        end <= clock.now() and not fresh,
+                        lambda: complaint_tables.summary(estate_id(), start, end, _tz(), bid), ended=end)
 
 
 def _complaint_charts(data):
@@ -204,6 +213,20 @@ def complaints_xlsx():
     period, building = _period("month", current=True), _building()
     data = _complaint_data(period, building)
     return _xlsx(xlsx.complaints(data, period, building, current_user.estate.name, ""), f"complaints-{period.key}")
+
+
+@bp.route("/sites")
+def problem_sites():
+    """Problem construction sites (问题工地) of a half-month: renovation checks and their violations."""
+    period, building = _period("month", current=True), _building()
+    half = 2 if request.args.get("half") == "2" else 1
+    first, last = sites.half_days(period, half)
+    start, end = listing_bounds(first, last, _tz())
+    data = sites.problem_sites(estate_id(), start, end, building.id if building else None)
+    svg = charts.bar_chart([s["unit"] for s in data["sites"][:12]], [s["fails"] for s in data["sites"][:12]],
+                           title=_("Violations per site"))
+    return render("reports/sites.html", data=data, chart_svgs=[svg], half=half, first=first, last=last,
+                  **_common(period, building, "month"))
 
 
 def _xlsx(body: bytes, name: str):
@@ -230,9 +253,9 @@ def file(kind, period_key):
     if kind == "house":
         data = house.for_month(estate_id(), period, _tz())
     elif kind == "complaints":
-        data = _complaint_data(period, None)
+        data = _complaint_data(period, None, fresh=True)
     else:
-        data = _table_data(FILE_SPANS[kind], period, None)
+        data = _table_data(FILE_SPANS[kind], period, None, fresh=True)
     try:
         filing = service.file(form.client_uuid.data, estate=current_user.estate, actor=current_user, kind=kind,
                               period=period, data=data, analysis=form.analysis.data or "", plan=form.plan.data or "")
