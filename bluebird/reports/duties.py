@@ -60,7 +60,7 @@ def due_today(today: date) -> list[tuple[str, periods.Period, date]]:
 
 
 def generate_for(estate, now) -> int:
-    from bluebird.reports import house
+    from bluebird.reports import house, tables
     from bluebird.reports.models import Filing
 
     tz = estate.timezone
@@ -69,6 +69,7 @@ def generate_for(estate, now) -> int:
     for kind, period, due_day in due_today(today):
         if kind == "house":
             house.for_month(estate.id, period, tz, now)  # the month closed: keep its table (once)
+            tables.period_data(estate.id, period, tz, now=now)  # and count its case tables (kept a while)
         duty_kind, about = KIND_OF[kind], subject(estate.id, kind, period.key)
         due = _utc(due_day, tz)
         if find_duty(duty_kind, about, due.date(), open_only=False) is not None:

@@ -141,3 +141,24 @@ def _point(estate_id, start, end, building):
     row = _scoped(sat, estate_id, building).dicts().get()
     return {"complaints": counts[CaseKind.COMPLAINT], "repairs": counts[CaseKind.REPAIR],
             "rate": round(100 * int(row["good"] or 0) / row["asked"], 1) if row["asked"] else None}
+
+
+def period_data(estate_id, period, tz, building=None, fresh=False, now=None) -> dict:
+    """A table page's numbers: the six tables, the trend behind the charts, and for a half-year
+    or a year the complaint analysis. A closed period's counts come from report_cache."""
+    from bluebird.reports import complaints
+    from bluebird.reports.cache import cached
+
+    now = now or clock.now()
+    start, end = period.bounds(tz)
+    closed = end <= now and not fresh
+    data = cached(estate_id, f"tables:{period.span}:{period.key}:{building or 0}", closed,
+                  lambda: case_tables(estate_id, start, end, building, now), now=now, ended=end)
+    back = [period]
+    for _i in range(7 if period.span == "week" else 11 if period.span == "month" else 1):
+        back.insert(0, back[0].previous())
+    data["trend"] = trend(estate_id, back, tz, building, now)
+    if period.span in ("half", "year"):
+        data["analysis"] = cached(estate_id, f"complaints:{period.span}:{period.key}:{building or 0}", closed,
+                                  lambda: complaints.summary(estate_id, start, end, tz, building), now=now, ended=end)
+    return data

@@ -101,21 +101,7 @@ def _filing_context(kind, period, building):
 
 
 def _table_data(span, period, building, fresh=False):
-    start, end = period.bounds(_tz())
-    bid = building.id if building else None
-    data = cache.cached(estate_id(), f"tables:{period.span}:{period.key}:{bid or 0}",
-                        end <= clock.now() and not fresh, lambda: tables.case_tables(estate_id(), start, end, bid),
-                        ended=end)
-    back = [period]
-    for _i in range(7 if span == "week" else 11 if span == "month" else 1):
-        back.insert(0, back[0].previous())
-    data["trend"] = tables.trend(estate_id(), back, _tz(), bid)
-    if span in ("half", "year"):
-        data["analysis"] = cache.cached(estate_id(), f"complaints:{period.span}:{period.key}:{bid or 0}",
-                                        end <= clock.now(),
-                                        lambda: complaint_tables.summary(estate_id(), start, end, _tz(), bid),
-                                        ended=end)
-    return data
+    return tables.period_data(estate_id(), period, _tz(), building.id if building else None, fresh=fresh)
 
 
 def _table_charts(data):
