@@ -424,3 +424,14 @@ def test_a_closed_months_tables_are_kept_an_hour_then_counted_again(office, mana
     assert ">4</a>" in _section(_tables(manager_client, "month", "2026-11"), "rp-complaints")  # kept
     clock.set_now(datetime(2026, 12, 2, 3, 1))
     assert ">5</a>" in _section(_tables(manager_client, "month", "2026-11"), "rp-complaints")  # counted again
+
+
+def test_filing_twice_or_too_long_is_refused_next_to_the_form(office, manager_client):
+    long = manager_client.post("/reports/file/complaints/2026-11", {"analysis": "很" * 4001})
+    assert long.status_code == 422 and "最多" in long.get_data(as_text=True)
+    assert Filing.select().count() == 0
+    assert manager_client.post("/reports/file/complaints/2026-11", {"analysis": "本月投诉4起"}).status_code == 303
+    again = manager_client.post("/reports/file/complaints/2026-11", {"analysis": "再报一次"})
+    assert again.status_code == 409 and "该期报表已报送" in again.get_data(as_text=True)
+    assert manager_client.post("/reports/file/complaints/2026-99", {}).status_code == 404
+    assert manager_client.post("/reports/file/decade/2026", {}).status_code == 404

@@ -90,14 +90,14 @@ def _words():
             "satisfaction": SATISFACTION, "unit_statuses": UnitStatus.LABELS}
 
 
-def _filing_context(kind, period, building):
+def _filing_context(kind, period, building, form=None, error=None):
     filing = Filing.of(estate_id(), kind, period.key) if building is None else None
     duty = None
     if kind in report_duties.KIND_OF:
         duty = Duty.select().where(Duty.subject == report_duties.subject(estate_id(), kind, period.key)) \
             .order_by(Duty.id.desc()).first()
-    return {"filing": filing, "duty": duty, "form": FilingForm(), "file_kind": kind,
-            "can_file": building is None and filing is None}
+    return {"filing": filing, "duty": duty, "form": form or FilingForm(), "file_kind": kind,
+            "can_file": building is None and filing is None, "file_error": error}
 
 
 def _table_data(span, period, building, fresh=False):
@@ -134,12 +134,14 @@ def tables_page(span):
     """The weekly (or monthly, half-yearly, yearly) case tables for a period and building."""
     if span not in periods.SPANS:
         abort(404)
-    period, building = _period(span, current=True), _building()
+    return _tables_response(span, _period(span, current=True), _building())
+
+
+def _tables_response(span, period, building, form=None, error=None, status=200):
     data = _table_data(span, period, building)
-    kind = SPAN_KIND[span]
-    return render("reports/tables.html", data=data, chart_svgs=_table_charts(data),
+    return render("reports/tables.html", status=status, data=data, chart_svgs=_table_charts(data),
                   link=_case_link(period, building), closed_link=_case_link(period, building, "closed"),
-                  **_filing_context(kind, period, building), **_common(period, building, span))
+                  **_filing_context(SPAN_KIND[span], period, building, form, error), **_common(period, building, span))
 
 
 @bp.route("/tables/<any(week, month, half, year):span>.xlsx")
@@ -154,14 +156,17 @@ def tables_xlsx(span):
 @bp.route("/house")
 def house_table():
     """The house dynamics table (房屋动态表) of a month, from the unit-status timeline."""
-    period, building = _period("month"), _building()
+    return _house_response(_period("month"), _building())
+
+
+def _house_response(period, building, form=None, error=None, status=200):
     full = house.for_month(estate_id(), period, _tz())
     data = house.of_building(full, building.name if building else None)
     labels = [str(v) for v in UnitStatus.LABELS.values()]
     svg = charts.bar_chart(labels, [data["at_end"].get(s, 0) for s in UnitStatus.ALL],
                            title=_("Units by status at the month's end"))
-    return render("reports/house.html", data=data, chart_svgs=[svg], **_filing_context("house", period, building),
-                  **_common(period, building, "month"))
+    return render("reports/house.html", status=status, data=data, chart_svgs=[svg],
+                  **_filing_context("house", period, building, form, error), **_common(period, building, "month"))
 
 
 @bp.route("/house.xlsx")
@@ -187,10 +192,13 @@ def _complaint_charts(data):
 @bp.route("/complaints")
 def complaints():
     """The complaint summary and analysis (投诉情况月汇总表), due by the 25th."""
-    period, building = _period("month", current=True), _building()
+    return _complaints_response(_period("month", current=True), _building())
+
+
+def _complaints_response(period, building, form=None, error=None, status=200):
     data = _complaint_data(period, building)
-    return render("reports/complaints.html", data=data, chart_svgs=_complaint_charts(data),
-                  link=_case_link(period, building), **_filing_context("complaints", period, building),
+    return render("reports/complaints.html", status=status, data=data, chart_svgs=_complaint_charts(data),
+                  link=_case_link(period, building), **_filing_context("complaints", period, building, form, error),
                   **_common(period, building, "month"))
 
 
@@ -234,8 +242,7 @@ def file(kind, period_key):
         abort(404)
     form = FilingForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
-        return redirect(_page_url(kind, period), code=303)
+        return _refused(kind, period, form, None, 422)
     if kind == "house":
         data = house.for_month(estate_id(), period, _tz())
     elif kind == "complaints":
@@ -246,10 +253,18 @@ def file(kind, period_key):
         filing = service.file(form.client_uuid.data, estate=current_user.estate, actor=current_user, kind=kind,
                               period=period, data=data, analysis=form.analysis.data or "", plan=form.plan.data or "")
     except service.ReportError as exc:
-        flash(exc.message, "error")
-        return redirect(_page_url(kind, period), code=303)
+        return _refused(kind, period, form, exc.message, exc.status)
     flash(_("Filed. The project manager confirms it on his own login."), "ok")
     return redirect(url_for("reports.filed", filing_id=filing.id), code=303)
+
+
+def _refused(kind, period, form, error, status):
+    """The table's page again, with the form as typed and what was wrong next to it."""
+    if kind == "house":
+        return _house_response(period, None, form, error, status)
+    if kind == "complaints":
+        return _complaints_response(period, None, form, error, status)
+    return _tables_response(FILE_SPANS[kind], period, None, form, error, status)
 
 
 def _page_url(kind, period):
