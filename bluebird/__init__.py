@@ -40,6 +40,7 @@ BLUEPRINTS = (
     "bluebird.survey.views:bp",
     "bluebird.survey.views:public",
     "bluebird.visits.views:bp",
+    "bluebird.reports.views:bp",
 )
 
 CSP = (

@@ -16,6 +16,7 @@ from bluebird.frontdesk.models import (
 from bluebird.notify.models import Delivery, Notification, PushSubscription, WeComWebhook
 from bluebird.photos.models import Attachment
 from bluebird.renovations.models import Permit, WorkerPass
+from bluebird.reports.models import Filing, HouseMonth, ReportCache
 from bluebird.rounds.models import (
        Checkpoint,
        CheckpointVisit,
@@ -43,4 +44,5 @@ ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Ca
        PhoneCall, StaffMessage, Visitor, Parcel, Key, KeyLoan, Handover,
        SurveyRound, Invitation, Answer, Score,
        LoginSession, MoveOut, Visit, HouseholdContact, VisitPlan, VisitPlanItem, SiteCall,
-       OwnerMeeting, MeetingAttendee, MeetingCase]
+       OwnerMeeting, MeetingAttendee, MeetingCase,
+       Filing, HouseMonth, ReportCache]

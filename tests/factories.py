@@ -195,3 +195,17 @@ def make_meeting(user, unit=None, **fields):
     if unit is not None:
         MeetingAttendee.create(meeting=meeting, unit=unit)
     return meeting
+
+def make_filing(user, kind="weekly", period="2026-W48", **fields):
+    """A filed report (reports.Filing) of the user's estate."""
+    import json
+
+    from bluebird.reports import periods, tables
+    from bluebird.reports.models import Filing
+
+    span = periods.parse("week", period)
+    start, end = span.bounds("Asia/Shanghai")
+    data = tables.case_tables(user.estate_id, start, end)
+    data["trend"] = tables.trend(user.estate_id, [span], "Asia/Shanghai")
+    return Filing.create(estate=user.estate_id, kind=kind, period=period, filed_by=user.id,
+                         snapshot=json.dumps(data, default=str), **fields)

@@ -25,6 +25,7 @@ from bluebird.frontdesk import handover, keys, routine
 from bluebird.frontdesk import service as desk
 from bluebird.renovations import service as renovations
 from bluebird.renovations.models import Permit
+from bluebird.reports import duties as report_duties
 from bluebird.rounds import engine
 from bluebird.rounds import service as rounds
 from bluebird.rounds.schedule import (
@@ -376,6 +377,38 @@ def site_accepted_before_the_call(w):
     return [visit_clocks.aftersales_subject(permit.id)], [(visit_clocks.RENO_CONGRATS, VOID, outcomes.PERMIT_ENDED)]
 
 
+# ---------------------------------------------------------------- reports
+
+
+def _file(w, kind, key):
+    from bluebird.reports import periods
+    from bluebird.reports import service as reports
+
+    span = {"weekly": "week", "house": "month", "complaints": "month", "month": "month"}[kind]
+    reports.file(None, estate=w.estate, actor=w.manager, kind=kind, period=periods.parse(span, key), data={})
+    return report_duties.subject(w.estate.id, kind, key)
+
+
+def weekly_tables_filed(w):
+    tick(clock.now())  # Monday: this week's tables, due Friday
+    return [_file(w, "weekly", "2026-W48")], [(report_duties.WEEKLY, DONE, "")]
+
+
+def house_dynamics_filed_late(w):
+    clock.set_now(datetime(2026, 12, 1, 1, 0))  # 1 December: November's table, due by the 5th
+    tick(clock.now())
+    clock.set_now(datetime(2026, 12, 5, 12, 0))  # 20:00 on the 5th: late, escalated, then filed
+    tick(clock.now())
+    return [_file(w, "house", "2026-11")], [(report_duties.HOUSE, DONE, "")]
+
+
+def month_summary_and_report_filed(w):
+    clock.set_now(datetime(2026, 12, 21, 1, 0))  # the 21st: the complaint summary (25th) and month report (27th)
+    tick(clock.now())
+    return [_file(w, "complaints", "2026-12"), _file(w, "month", "2026-12")], [
+        (report_duties.COMPLAINTS, DONE, ""), (report_duties.MONTH, DONE, "")]
+
+
 # The table: each scenario, and the clock rules ("trigger kind") or recurring kinds it ends.
 R = case_clocks
 SCENARIOS = {
@@ -425,6 +458,9 @@ SCENARIOS = {
     "visit_plan_missed_at_week_end": (visit_plan_missed_at_week_end, {visit_clocks.VISIT_PLAN}),
     "site_calls_made": (site_calls_made, {visit_clocks.RENO_CONGRATS, visit_clocks.RENO_CALLBACK}),
     "site_accepted_before_the_call": (site_accepted_before_the_call, {visit_clocks.RENO_CONGRATS}),
+    "weekly_tables_filed": (weekly_tables_filed, {report_duties.WEEKLY}),
+    "house_dynamics_filed_late": (house_dynamics_filed_late, {report_duties.HOUSE}),
+    "month_summary_and_report_filed": (month_summary_and_report_filed, {report_duties.COMPLAINTS, report_duties.MONTH}),
 }
 if WARRANTY_PASS:
     SCENARIOS["warranty_defect_passed_to_the_builder"] = (warranty_defect_passed_to_the_builder,

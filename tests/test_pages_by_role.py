@@ -120,6 +120,19 @@ PAGES = {
     "visits.settings": OFFICE,
     "visits.meetings": FIELD_AND_DESK - {RECEPTION},
     "visits.meeting": FIELD_AND_DESK - {RECEPTION},
+    # Reports (报表): the estate's supervisors and admins only.
+    "reports.index": OFFICE,
+    "reports.tables": OFFICE,
+    "reports.tables_xlsx": OFFICE,
+    "reports.house_table": OFFICE,
+    "reports.house_xlsx": OFFICE,
+    "reports.complaints": OFFICE,
+    "reports.complaints_xlsx": OFFICE,
+    "reports.filed": OFFICE,
+    "reports.filed_xlsx": OFFICE,
+    "reports.digest": OFFICE,
+    "reports.problem_sites": OFFICE,
+    "cases.export": EVERYONE - {TECHNICIAN},  # the filtered case list as Excel (phones masked for the inspector)
 }
 # Public pages in the table: opened without a login too, with the status PAGES gives ANONYMOUS.
 PUBLIC_IN_TABLE = {"survey_public.form"}
@@ -157,7 +170,8 @@ def _rows(app, estate):
             "move_id": move.id,
             "visit_id": factories.make_visit(unit, users[BUTLER]).id,
             "plan_id": factories.make_visit_plan(unit, patch).id,
-            "meeting_id": factories.make_meeting(users[BUTLER], unit).id}
+            "meeting_id": factories.make_meeting(users[BUTLER], unit).id,
+            "filing_id": factories.make_filing(users[MANAGER]).id}
     rows.update(_survey_rows(app, unit, users))
     return rows, users
 

@@ -91,6 +91,7 @@ def foreign(other_estate):
             "user_id": user.id, "duty_id": duty.id, "patch_id": patch.id, "case_id": case.id,
             "token": photo.token, "item_id": item.id, "round_id": round_.id, "template_id": round_.template_id,
             "permit_id": permit.id, "notification_id": note.id, "move_id": move.id,
+            "filing_id": factories.make_filing(factories.make_user(other_estate, role="manager")).id,
             "round_item_id": round_.template.items.order_by(TemplateItem.position).first().id}
 
 

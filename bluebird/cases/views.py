@@ -1,8 +1,14 @@
 """Cases: list, register, the case page and its steps. Views parse, call the service, render."""
-from flask import Blueprint, abort, flash, redirect, request, url_for
+import tempfile
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from bluebird import clock
 from bluebird.auth import roles
 from bluebird.auth.models import User
 from bluebird.cases import clocks, listing, service
@@ -40,6 +46,11 @@ for _kind, _element in ((clocks.NOTIFY_OWNER, "log-call"), (clocks.CALLBACK_24H,
 
 REGISTERS = (roles.BUTLER, roles.RECEPTION, roles.MANAGER, roles.ADMIN, roles.INSPECTOR)
 SEES_PHONES = (roles.BUTLER, roles.RECEPTION, roles.MANAGER, roles.ADMIN, roles.TECHNICIAN)
+EXPORTS = (roles.BUTLER, roles.RECEPTION, roles.MANAGER, roles.ADMIN, roles.INSPECTOR)  # the export of the list
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_COLUMNS = (_l("No."), _l("Kind"), _l("Status"), _l("Registered"), _l("Closed"), _l("Unit or place"),
+                  _l("Building"), _l("Source"), _l("Trade"), _l("Complaint about"), _l("What happened"), _l("Contact"),
+                  _l("Contact phone"), _l("Handled by"), _l("Satisfaction"), _l("Reopened"), _l("Warranty"))
 
 
 @bp.before_request
@@ -63,16 +74,56 @@ def _staff():
                                  User.select().where((User.estate == estate_id()) & User.active).order_by(User.role, User.name)])
 
 
+DATE_ERRORS = {"unreadable": _l("Give the dates as YYYY-MM-DD."),
+               "reversed": _l("The first day is after the last day.")}
+
+
+def _tz():
+    return current_user.estate.timezone
+
+
 @bp.route("/")
 def index():
     """The case list: filters, the butler's patch first, keyset pages."""
     params = listing.Filters.from_args(request.args, current_user)
-    rows, next_before = listing.page(estate_id(), params, current_user)
+    rows, next_before = ([], None) if params.error else listing.page(estate_id(), params, current_user, _tz())
     return render(
-        "cases/index.html", "cases/_rows.html", rows=rows, next_before=next_before, f=params,
-        buildings=service.buildings(estate_id()), technicians=User.with_role(estate_id(), roles.TECHNICIAN),
-        can_register=current_user.role in REGISTERS, case_kinds=CaseKind.LABELS, case_statuses=CaseStatus.LABELS,
+        "cases/index.html", "cases/_rows.html", status=422 if params.error else 200,
+        rows=rows, next_before=next_before, f=params, date_error=DATE_ERRORS.get(params.error),
+        buildings=listing.building_options(estate_id(), str(get_locale()), lambda name: _("Building %(name)s", name=name)),
+        technicians=User.with_role(estate_id(), roles.TECHNICIAN),
+        can_register=current_user.role in REGISTERS, can_export=current_user.role in EXPORTS,
+        case_kinds=CaseKind.LABELS, case_statuses=CaseStatus.LABELS, satisfaction_words=SATISFACTION,
     )
+
+
+@bp.route("/export.xlsx")
+def export():
+    """Exactly the filtered list as Excel, streamed: written row by row to a temporary file, sent in chunks."""
+    if current_user.role not in EXPORTS:
+        abort(403)
+    params = listing.Filters.from_args(request.args, current_user)
+    if params.error:
+        abort(422)
+    sees = current_user.role in SEES_PHONES
+    tmp = tempfile.TemporaryFile(suffix=".xlsx")
+    listing.export_workbook(
+        tmp, listing.export_rows(estate_id(), params, current_user, _tz()),
+        heading=f"{current_user.estate.name} · {_('Cases')} · {clock.now().date().isoformat()}",
+        columns=EXPORT_COLUMNS, tz=_tz(), sees_phones=sees,
+        masked_note=_("Phones are masked (139****5678): your role may not see residents' numbers."))
+    tmp.seek(0)
+
+    def chunks():
+        try:
+            while block := tmp.read(64 * 1024):
+                yield block
+        finally:
+            tmp.close()
+
+    name = _("Cases") + f" {clock.now().date().isoformat()}.xlsx"
+    return Response(chunks(), mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=cases.xlsx; filename*=UTF-8''{quote(name)}"})
 
 
 def _case_form(kind, **kwargs):

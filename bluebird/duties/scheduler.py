@@ -24,6 +24,8 @@ def tick(now=None) -> dict:
     """Move every clock forward to `now`; return what was done, for the log."""
     from bluebird.frontdesk import routine as desk_routine
     from bluebird.notify import reminders, service
+    from bluebird.reports import digest
+    from bluebird.reports import duties as report_duties
     from bluebird.rounds import schedule
     from bluebird.visits import clocks as visit_clocks
 
@@ -31,6 +33,8 @@ def tick(now=None) -> dict:
     generated = schedule.generate(now)
     desk = desk_routine.generate(now)
     visits = visit_clocks.generate(now)
+    reports = report_duties.generate(now)  # the tables due on each estate's calendar
+    digests = digest.send(now)  # the supervisors' 08:30 morning digest
     voided = outcomes.sweep_ended() if now.minute % SWEEP_EVERY_MINUTES == 0 else 0
     missed = outcomes.close_periods(now)
     reminded, queued = reminders.remind(now)
@@ -41,4 +45,5 @@ def tick(now=None) -> dict:
     queued += service.reclaim_expired(now)
     service.enqueue(queued)
     return {"generated": generated, "escalated": len(escalated), "reminded": reminded,
-            "queued": len(queued), "desk": desk, "visits": visits, "voided": voided, "missed": missed}
+            "queued": len(queued), "desk": desk, "visits": visits, "voided": voided, "missed": missed,
+            "reports": reports, "digests": digests}

@@ -20,6 +20,9 @@ TITLES = {
     "duties_due": lambda p: gettext("Duties due: %(num)d", num=p["num"]),
     "overdue": lambda p: gettext("Overdue: %(duty)s", duty=_duty(p)),
     "overdue_many": lambda p: gettext("Overdue duties: %(num)d", num=p["num"]),
+    # The supervisors' morning digest (bluebird/reports/digest.py).
+    "digest": lambda p: gettext("Morning digest: %(new)d new, %(overdue)d overdue, %(reopened)d reopened, "
+                                "%(unassigned)d unassigned", **p),
 }
 
 
