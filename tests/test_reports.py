@@ -386,6 +386,34 @@ def test_digest_one_notice_per_supervisor_at_0830_and_none_on_a_quiet_day(office
     assert manager_client.get("/reports/digest?day=not-a-day").status_code == 404
 
 
+def test_two_schedulers_sending_the_digest_at_once_send_it_once(app, office):
+    import threading
+
+    from bluebird.db import db
+
+    second = factories.make_user(office.estate, role="manager", username="m2")
+    at = datetime(2026, 11, 24, 0, 30)
+    barrier, sent, errors = threading.Barrier(4), [], []
+
+    def scheduler():
+        try:
+            with app.app_context(), db.connection_context():
+                barrier.wait()
+                sent.append(digest.send(at))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=scheduler) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted(sent) == [0, 0, 0, 2]
+    notes = Notification.select().where(Notification.kind == "digest")
+    assert sorted(n.user_id for n in notes) == sorted([office.manager.id, second.id])
+
+
 def test_no_digest_on_a_day_with_nothing_to_say(estate, manager):
     clock.set_now(datetime(2026, 11, 24, 0, 31))
     assert digest.send(clock.now()) == 0
