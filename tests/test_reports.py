@@ -184,15 +184,17 @@ def test_case_list_refuses_a_reversed_or_unreadable_range_with_a_422(office, man
     assert manager_client.get("/cases/export.xlsx?date_from=yesterday").status_code == 422
 
 
-def test_building_options_are_built_once_per_estate_and_language(office, manager_client):
+def test_building_options_are_built_once_per_language_and_set_of_buildings(office, manager_client):
     from bluebird.cases import listing
 
-    listing.forget_building_options()
+    listing._BUILDING_OPTIONS.clear()
     calls = []
     label = lambda name: calls.append(name) or f"{name}号楼"  # noqa: E731
     first = listing.building_options(office.estate.id, "zh_Hans_CN", label)
     again = listing.building_options(office.estate.id, "zh_Hans_CN", label)
     assert first == again == [(office.b3.id, "3号楼"), (office.b5.id, "5号楼")] and calls == ["3", "5"]
+    added = factories.make_building(office.estate, "7")  # shows at once, in every worker: no stale cache
+    assert listing.building_options(office.estate.id, "zh_Hans_CN", label)[-1] == (added.id, "7号楼")
     assert f'value="{office.b5.id}"' in manager_client.get("/cases/").get_data(as_text=True)
 
 

@@ -219,30 +219,24 @@ def fields_from(kind, form, unit) -> dict:
 
 
 # ---------------------------------------------------------------- building options
-# 120 translated "Building %(name)s" options were 40% of the list's CPU (issue #16): the
-# labels are built once per estate and language and kept a minute.
+# 120 translated "Building %(name)s" options were 40% of the list's CPU (issue #16). The
+# labels are made once per language and set of buildings: the (id, name) rows are read on
+# every request (cheap), so an added, removed or renamed building shows at once in every
+# worker, with no cache to invalidate.
 _BUILDING_OPTIONS: dict = {}
-OPTIONS_TTL = 60.0
+OPTIONS_KEPT = 64
 
 
 def building_options(estate_id, locale: str, label) -> list[tuple[int, str]]:
-    """[(id, "3号楼"), …] for the building filter, cached per estate and language."""
-    import time as _time
-
-    key = (estate_id, locale)
-    hit = _BUILDING_OPTIONS.get(key)
-    now = _time.monotonic()
-    if hit and now - hit[0] < OPTIONS_TTL:
-        return hit[1]
-    options = [(b.id, str(label(b.name))) for b in Building.in_estate(estate_id)]
-    _BUILDING_OPTIONS[key] = (now, options)
+    """[(id, "3号楼"), …] for the building filter."""
+    rows = tuple(Building.in_estate(estate_id).select(Building.id, Building.name).tuples())
+    key = (locale, rows)
+    options = _BUILDING_OPTIONS.get(key)
+    if options is None:
+        if len(_BUILDING_OPTIONS) >= OPTIONS_KEPT:
+            _BUILDING_OPTIONS.clear()
+        options = _BUILDING_OPTIONS[key] = [(bid, str(label(name))) for bid, name in rows]
     return options
-
-
-def forget_building_options(estate_id=None) -> None:
-    """Drop the cached options (all, or one estate's) after buildings change."""
-    for key in [k for k in _BUILDING_OPTIONS if estate_id is None or k[0] == estate_id]:
-        _BUILDING_OPTIONS.pop(key, None)
 
 
 # ---------------------------------------------------------------- the export
