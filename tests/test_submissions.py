@@ -325,6 +325,6 @@ def test_demo_data_loads_for_another_estate_code(app):
     assert result.exit_code == 0, result.output
     assert "demo activity: cases 6" in result.output  # one of them closed, its owner survey waiting
     north = Estate.get(Estate.code == "north")
-    assert north.name == "北苑" and Case.select().where(Case.estate == north.id).count() == 5
+    assert north.name == "北苑" and Case.select().where(Case.estate == north.id).count() == 6
     assert User.get(User.username == "reception@north").estate_id == north.id
     assert Duty.select().where((Duty.estate == north.id) & (Duty.kind == "daily_patrol")).count() == 3
