@@ -20,6 +20,11 @@ TITLES = {
     "duties_due": lambda p: gettext("Duties due: %(num)d", num=p["num"]),
     "overdue": lambda p: gettext("Overdue: %(duty)s", duty=_duty(p)),
     "overdue_many": lambda p: gettext("Overdue duties: %(num)d", num=p["num"]),
+    "duty_assigned": lambda p: gettext("Now yours: %(duty)s", duty=_duty(p)),
+    "duties_assigned": lambda p: gettext("Now yours: %(num)d duties", num=p["num"]),
+    "duty_passed": lambda p: gettext("%(duty)s: passed to %(name)s", duty=_duty(p), name=p.get("name", "")),
+    "duties_passed": lambda p: gettext("%(num)d duties passed to %(name)s", num=p["num"], name=p.get("name", "")),
+    "wecom_userid_bad": lambda p: gettext("WeCom account not valid: %(name)s", name=p.get("name", "")),
 }
 
 
