@@ -183,7 +183,10 @@ def access_token(app: WeComApp, stale: str | None = None) -> str:
             return row.access_token
         lease = now + timedelta(seconds=lease_s)
         free = WeComApp.token_lease_until.is_null() | (WeComApp.token_lease_until < now)
-        if WeComApp.update(token_lease_until=lease).where((WeComApp.id == row.id) & free).execute():
+        # Still without a good token: one that came in since the read above is used instead.
+        needed = WeComApp.access_token.is_null() | WeComApp.token_expires_at.is_null() | (
+            WeComApp.token_expires_at <= now)
+        if WeComApp.update(token_lease_until=lease).where((WeComApp.id == row.id) & free & needed).execute():
             return _fetch_token(row, now, lease)
         if time.monotonic() > deadline:
             raise TokenError("another worker is fetching the WeCom token and has not finished")
