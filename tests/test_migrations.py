@@ -68,3 +68,19 @@ def test_010_backfills_outcomes_leases_and_frees_retired_hooks(app):
             assert leases[0][0] == "sending" and str(leases[0][1]).startswith("2025-01-01") and leases[1][1] is None
             assert {"duty_void_assignee"} <= {i.name for i in old.get_indexes("duty")}
             assert "desk_key_hook_in_use" in {i.name for i in old.get_indexes("desk_key")}
+
+
+def test_020_adds_wecom_app_messages_without_sending_old_notices(app):
+    """Notifications from before stay out of WeCom; the app and profile tables start empty."""
+    users = ["INSERT INTO \"user\" (estate_id, username, password_hash, name, role, phone, locale, active, "
+             "session_version, created_at, quiet_start, quiet_end) VALUES (1, 'zs', 'x', '张三', 'butler', '', "
+             "'zh_CN', TRUE, '1', '2025-01-01 00:00:00', 1320, 420)"]
+    notes = ["INSERT INTO notification (user_id, kind, title, body, urgent, created_at, send_after) "
+             "VALUES (1, 'reminder', '24小时回访', '', FALSE, '2025-01-01 00:00:00', '2025-01-01 00:00:00')"]
+    with old_office("015_login_sessions_company_admin", *users, *notes) as old:
+        assert "020_wecom_app_messages" in upgrade()
+        with old.connection_context():
+            assert old.execute_sql("SELECT title, wecom_due FROM notification").fetchall() == [("24小时回访", None)]
+            assert {"wecom_app", "notify_profile"} <= set(old.get_tables())
+            assert "notification_wecom_due" in {i.name for i in old.get_indexes("notification")}
+            assert "delivery_wxapp_user" in {i.name for i in old.get_indexes("delivery")}

@@ -333,18 +333,18 @@ def test_the_admin_connects_the_app_and_the_secret_is_never_shown(app, estate, a
     assert manager_client.get("/notifications/wecom-app").status_code == 403
     page = admin_client.get("/notifications/wecom-app")
     assert page.status_code == 200 and "企业微信" in page.get_data(as_text=True)
-    missing = admin_client.post("/notifications/wecom-app", {"corp_id": wecom_api.corp_id, "agent_id": "1000002"})
+    missing = admin_client.post("/notifications/wecom-app", {"corpid": wecom_api.corp_id, "agentid": "1000002"})
     assert missing.status_code == 400 and "Secret" in missing.get_data(as_text=True)
-    bad = admin_client.post("/notifications/wecom-app", {"corp_id": "ww 1", "agent_id": "x", "secret": "s3cr3t-typo"})
+    bad = admin_client.post("/notifications/wecom-app", {"corpid": "ww 1", "agentid": "x", "secret": "s3cr3t-typo"})
     assert bad.status_code == 400 and WeComApp.select().count() == 0
     assert "AgentId" in bad.get_data(as_text=True) and "s3cr3t-typo" not in bad.get_data(as_text=True)
-    saved = admin_client.post("/notifications/wecom-app", {"corp_id": wecom_api.corp_id, "agent_id": "1000002",
+    saved = admin_client.post("/notifications/wecom-app", {"corpid": wecom_api.corp_id, "agentid": "1000002",
                                                            "secret": wecom_api.secret})
     assert saved.status_code == 303
     text = admin_client.get("/notifications/wecom-app").get_data(as_text=True)
     assert wecom_api.secret not in text and "已设置" in text
     # Saving again without a secret keeps it; the check fetches a token with it.
-    assert admin_client.post("/notifications/wecom-app", {"corp_id": wecom_api.corp_id, "agent_id": "1000002",
+    assert admin_client.post("/notifications/wecom-app", {"corpid": wecom_api.corp_id, "agentid": "1000002",
                                                           "secret": ""}).status_code == 303
     assert WeComApp.get(WeComApp.estate == estate.id).secret == wecom_api.secret
     checked = admin_client.post("/notifications/wecom-app/test", follow_redirects=True).get_data(as_text=True)

@@ -56,10 +56,10 @@ def _address(form, field):
 
 
 class WeComAppForm(FlaskForm):
-    corp_id = StringField(_l("Corp ID (企业ID)"), validators=[
+    corpid = StringField(_l("Corp ID (企业ID)"), validators=[
         DataRequired(_l("Copy the corp ID from My Company in the WeCom admin console.")), Length(max=64),
         Regexp(r"^[A-Za-z0-9_-]+$", message=_l("A corp ID has letters and digits only, e.g. ww1234abcd."))])
-    agent_id = StringField(_l("AgentId"), validators=[
+    agentid = StringField(_l("AgentId"), validators=[
         DataRequired(_l("Copy the AgentId from the app's page.")),
         Regexp(r"^\d{1,10}$", message=_l("An AgentId is a number, e.g. 1000002."))])
     secret = PasswordField(_l("Secret"), validators=[Optional(), Length(max=200)])

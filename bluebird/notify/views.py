@@ -202,7 +202,7 @@ def _staff():
 def _wecom_app_page(form=None, status=200, member_errors=None, matched=None):
     app = wecom_app.app_of(estate_id())
     if form is None:
-        form = WeComAppForm(formdata=None, corp_id=app.corp_id if app else "", agent_id=app.agent_id if app else "",
+        form = WeComAppForm(formdata=None, corpid=app.corp_id if app else "", agentid=app.agent_id if app else "",
                             base_url=(app.base_url if app else "") or request.host_url.rstrip("/"))
     staff = _staff()
     return render("notify/wecom_app.html", status=status, form=form, app=app, staff=staff,
@@ -226,7 +226,7 @@ def wecom_app_settings():
     if app is None and not secret:
         form.secret.errors.append(_("Copy the app's Secret from its page in the WeCom admin console."))
         return _wecom_app_page(form, status=400)
-    wecom_app.set_app(estate_id(), form.corp_id.data.strip(), form.agent_id.data.strip(), secret or None,
+    wecom_app.set_app(estate_id(), form.corpid.data.strip(), form.agentid.data.strip(), secret or None,
                       (form.base_url.data or "").strip().rstrip("/"))
     flash(_("WeCom app saved."), "ok")
     return redirect(url_for("notify.wecom_app_settings"), code=303)
