@@ -39,6 +39,7 @@ def wx(app, estate, notify_env, wecom_api, monkeypatch):
     for key, value in {"WECOM_API_BASE": wecom_api.base, "WECOM_HOSTS": "127.0.0.1", "WECOM_JITTER_S": 0,
                        "PUBLIC_URL": PUBLIC}.items():
         monkeypatch.setitem(app.config, key, value)
+    monkeypatch.setattr(wecom_app, "_memo", {})  # a token another test's fake issued is no use here
     wecom_app.set_app(estate.id, wecom_api.corp_id, str(wecom_api.agent_id), wecom_api.secret)
     return wecom_api
 
@@ -330,6 +331,7 @@ def test_the_admin_connects_the_app_and_the_secret_is_never_shown(app, estate, a
                                                                   butler, wecom_api, notify_env, monkeypatch):
     monkeypatch.setitem(app.config, "WECOM_API_BASE", wecom_api.base)
     monkeypatch.setitem(app.config, "WECOM_HOSTS", "127.0.0.1")
+    monkeypatch.setattr(wecom_app, "_memo", {})
     assert manager_client.get("/notifications/wecom-app").status_code == 403
     page = admin_client.get("/notifications/wecom-app")
     assert page.status_code == 200 and "企业微信" in page.get_data(as_text=True)
