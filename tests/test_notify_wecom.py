@@ -382,3 +382,19 @@ def test_my_channels_and_their_last_delivery(app, estate, butler, butler_client,
     service.enqueue(service.dispatch(NINE))
     page = butler_client.get("/notifications/settings").get_data(as_text=True)
     assert "已送达" in page
+
+
+def test_the_secret_and_the_token_stay_out_of_logs_and_errors(app, estate, butler, wx, notify_env, caplog,
+                                                              monkeypatch):
+    # WeCom unreachable: the exception text names the URL, with corpsecret in its query.
+    monkeypatch.setitem(app.config, "WECOM_API_BASE", "http://127.0.0.1:9")
+    app_row = WeComApp.get(WeComApp.estate == estate.id)
+    with notify_env.app_context():
+        with pytest.raises(wecom_app.TokenError) as refused:
+            wecom_app.access_token(app_row)
+    stored = WeComApp.get_by_id(app_row.id)
+    assert wx.secret not in str(refused.value) and wx.secret not in stored.last_error
+    assert "corpsecret=***" in stored.last_error  # the URL was in the error, redacted
+    assert wx.secret not in caplog.text and wx.secret not in repr(stored)
+    assert wecom.redact("GET /cgi-bin/message/send?access_token=abc123&x=1") == \
+        "GET /cgi-bin/message/send?access_token=***&x=1"
