@@ -94,6 +94,15 @@ def from_env(instance_path: str) -> dict:
         "PUSH_HOSTS": env.get("BLUEBIRD_PUSH_HOSTS", "fcm.googleapis.com,*.push.services.mozilla.com,"
                               "*.notify.windows.com,*.push.apple.com"),
         "WECOM_HOSTS": env.get("BLUEBIRD_WECOM_HOSTS", "qyapi.weixin.qq.com"),
+        # WeCom app messages (notify/wecom.py): the API host (a private deployment's, or a
+        # test's fake; it must be in WECOM_HOSTS), each member's send budget (WeCom itself
+        # drops above 30 a minute and 1,000 an hour), and the address a card's link opens.
+        "WECOM_API_BASE": env.get("BLUEBIRD_WECOM_API", "https://qyapi.weixin.qq.com"),
+        "WECOM_MEMBER_PER_MIN": int(env.get("BLUEBIRD_WECOM_MEMBER_PER_MIN", "20")),
+        "WECOM_MEMBER_PER_HOUR": int(env.get("BLUEBIRD_WECOM_MEMBER_PER_HOUR", "800")),
+        "WECOM_DUPLICATE_CHECK_S": int(env.get("BLUEBIRD_WECOM_DUPLICATE_CHECK_S", "1800")),
+        "WECOM_JITTER_S": float(env.get("BLUEBIRD_WECOM_JITTER_S", "20")),
+        "PUBLIC_URL": env.get("BLUEBIRD_PUBLIC_URL", ""),
         # Tests and a LAN lab only: allow http:// push endpoints and robots.
         "NOTIFY_ALLOW_HTTP": env.get("BLUEBIRD_NOTIFY_ALLOW_HTTP", "") in ("1", "true", "yes"),
     }

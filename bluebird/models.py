@@ -13,7 +13,14 @@ from bluebird.frontdesk.models import (
        StaffMessage,
        Visitor,
 )
-from bluebird.notify.models import Delivery, Notification, PushSubscription, WeComWebhook
+from bluebird.notify.models import (
+       Delivery,
+       Notification,
+       NotifyProfile,
+       PushSubscription,
+       WeComApp,
+       WeComWebhook,
+)
 from bluebird.photos.models import Attachment
 from bluebird.renovations.models import Permit, WorkerPass
 from bluebird.reports.models import Filing, HouseMonth, ReportCache
@@ -40,7 +47,7 @@ from bluebird.visits.models import (
 
 ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Case, Call, Attachment,
        Template, TemplateItem, Round, ItemResult, Checkpoint, CheckpointVisit, Permit, WorkerPass,
-       Notification, PushSubscription, WeComWebhook, Delivery,
+       Notification, PushSubscription, WeComWebhook, Delivery, WeComApp, NotifyProfile,
        PhoneCall, StaffMessage, Visitor, Parcel, Key, KeyLoan, Handover,
        SurveyRound, Invitation, Answer, Score,
        LoginSession, MoveOut, Visit, HouseholdContact, VisitPlan, VisitPlanItem, SiteCall,

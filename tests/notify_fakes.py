@@ -253,3 +253,209 @@ class FakeWeCom:
                 return self._answer(200, {"errcode": 0, "errmsg": "ok"})
 
         return Handler
+
+
+class FakeWeComApi:
+    """A local WeCom API (qyapi) for app messages: gettoken, message/send, user/getuserid.
+
+    It checks what the real one checks: the corp id and secret for a token, that the token
+    exists and has not expired (40014 / 42001), that message/send is JSON with a textcard
+    for a known member from the right agent. Per member it counts messages and, like WeCom,
+    silently drops those above 30 a minute or 1,000 an hour (`dropped`); a message with
+    enable_duplicate_check identical to one in its interval is answered ok and not
+    delivered again (`duplicates`). A member's modes answer 42001, 45009, 81013, 500, or
+    hang, on demand. `received[userid]` is what each member got.
+    """
+
+    def __init__(self, corp_id="ww-bluebird", secret="s3cret-app", agent_id=1000002, token_ttl=7200,
+                 members=(), phones=None):
+        self.corp_id, self.secret, self.agent_id, self.token_ttl = corp_id, secret, agent_id, token_ttl
+        self.members = set(members)
+        self.phones = dict(phones or {})  # mobile -> userid
+        self.tokens: dict[str, float] = {}  # token -> monotonic expiry
+        self.token_requests = 0
+        self.token_delay = 0.0  # seconds gettoken takes (a race window for the tests)
+        self.sent_at: dict[str, list[float]] = {}
+        self.received: dict[str, list[dict]] = {}
+        self.dropped: dict[str, int] = {}
+        self.duplicates = 0
+        self.seen: dict[tuple, float] = {}
+        self.modes: dict[str, list[str]] = {}
+        self.calls: list[tuple[str, int]] = []  # (path, errcode) of every call
+        self.errors: list[str] = []
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.server = _Server(("127.0.0.1", 0), self._handler())
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-wecom-api", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def member(self, userid, *modes, phone=None):
+        self.members.add(userid)
+        if modes:
+            self.modes[userid] = list(modes)
+        if phone:
+            self.phones[phone] = userid
+        return userid
+
+    def set_mode(self, userid, *modes):
+        with self.lock:
+            self.modes[userid] = list(modes)
+
+    def expire_tokens(self):
+        with self.lock:
+            self.tokens = dict.fromkeys(self.tokens, 0.0)
+
+    def cards(self, userid) -> list[dict]:
+        with self.lock:
+            return [m["textcard"] for m in self.received.get(userid, [])]
+
+    def total(self) -> int:
+        with self.lock:
+            return sum(len(v) for v in self.received.values())
+
+    def _send(self, data) -> dict:
+        """message/send after the token check: validate, limit, deduplicate, record."""
+        touser = data.get("touser")
+        card = data.get("textcard") or {}
+        problem = None
+        if data.get("msgtype") != "textcard" or not isinstance(card, dict):
+            problem = "msgtype is not textcard"
+        elif data.get("agentid") != self.agent_id:
+            problem = f"agentid {data.get('agentid')!r}"
+        elif not card.get("title") or len(card["title"].encode()) > 128:
+            problem = "textcard title empty or over 128 bytes"
+        elif not card.get("description") or len(card["description"].encode()) > 512:
+            problem = "textcard description empty or over 512 bytes"
+        elif not str(card.get("url", "")).startswith(("http://", "https://")):
+            problem = f"textcard url {card.get('url')!r} is not absolute"
+        elif not touser or "|" in touser or data.get("toparty") or data.get("totag"):
+            problem = f"touser {touser!r}: one member, by name"
+        if problem:
+            self.errors.append(problem)
+            return {"errcode": 40008, "errmsg": problem}
+        if touser not in self.members:
+            return {"errcode": 81013, "errmsg": "user & party & tag all invalid", "invaliduser": touser}
+        modes = self.modes.get(touser) or ["ok"]
+        mode = modes.pop(0) if len(modes) > 1 else modes[0]
+        if mode == "45009":
+            return {"errcode": 45009, "errmsg": "api freq out of limit"}
+        if mode == "81013":
+            return {"errcode": 81013, "errmsg": "user & party & tag all invalid", "invaliduser": touser}
+        now = time.monotonic()
+        if data.get("enable_duplicate_check") == 1:
+            key = (touser, json.dumps(card, sort_keys=True, ensure_ascii=False))
+            interval = data.get("duplicate_check_interval", 1800)
+            if key in self.seen and now - self.seen[key] < interval:
+                self.duplicates += 1
+                return {"errcode": 0, "errmsg": "ok", "msgid": "dup"}
+            self.seen[key] = now
+        times = [t for t in self.sent_at.get(touser, []) if now - t < 3600]
+        times.append(now)
+        self.sent_at[touser] = times
+        if sum(1 for t in times if now - t < 60) > 30 or len(times) > 1000:
+            self.dropped[touser] = self.dropped.get(touser, 0) + 1  # WeCom says ok and drops it
+        else:
+            self.received.setdefault(touser, []).append(data)
+        return {"errcode": 0, "errmsg": "ok", "msgid": f"m{len(self.seen)}"}
+
+    def _handler(self):
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms delayed-ACK stall
+
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, data, status=200):
+                body = json.dumps(data).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                with api.lock:
+                    api.calls.append((urlsplit(self.path).path, data.get("errcode", -1)))
+
+            def _token_problem(self, query):
+                token = query.get("access_token", [""])[0]
+                with api.lock:
+                    expiry = api.tokens.get(token)
+                if expiry is None:
+                    return {"errcode": 40014, "errmsg": "invalid access_token"}
+                if expiry <= time.monotonic():
+                    return {"errcode": 42001, "errmsg": "access_token expired"}
+                return None
+
+            def do_GET(self):  # noqa: N802
+                parts = urlsplit(self.path)
+                query = parse_qs(parts.query)
+                if parts.path != "/cgi-bin/gettoken":
+                    return self._answer({"errcode": 404, "errmsg": "no such api"}, 404)
+                with api.lock:
+                    api.token_requests += 1
+                time.sleep(api.token_delay)
+                if query.get("corpid", [""])[0] != api.corp_id or query.get("corpsecret", [""])[0] != api.secret:
+                    return self._answer({"errcode": 40001, "errmsg": "invalid credential"})
+                token = b64url(os.urandom(24))
+                with api.lock:
+                    api.tokens[token] = time.monotonic() + api.token_ttl
+                return self._answer({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": api.token_ttl})
+
+            def do_POST(self):  # noqa: N802
+                parts = urlsplit(self.path)
+                query = parse_qs(parts.query)
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                problem = self._token_problem(query)
+                if problem:
+                    return self._answer(problem)
+                try:
+                    data = json.loads(raw)
+                except ValueError:
+                    with api.lock:
+                        api.errors.append("body is not JSON")
+                    return self._answer({"errcode": 47001, "errmsg": "data format error"})
+                if parts.path == "/cgi-bin/user/getuserid":
+                    userid = api.phones.get(str(data.get("mobile", "")))
+                    if userid is None:
+                        return self._answer({"errcode": 46004, "errmsg": "user no exist"})
+                    return self._answer({"errcode": 0, "errmsg": "ok", "userid": userid})
+                if parts.path != "/cgi-bin/message/send":
+                    return self._answer({"errcode": 404, "errmsg": "no such api"}, 404)
+                touser = data.get("touser", "")
+                with api.lock:
+                    modes = api.modes.get(touser) or ["ok"]
+                    head = modes[0]
+                    if head in ("hang", "500", "42001"):
+                        if len(modes) > 1:
+                            modes.pop(0)
+                if head == "hang":  # take the message and never answer (the sender dies)
+                    with api.lock:
+                        api.received.setdefault(touser, []).append(data)
+                        if data.get("enable_duplicate_check") == 1:
+                            card = data.get("textcard") or {}
+                            api.seen[(touser, json.dumps(card, sort_keys=True, ensure_ascii=False))] = \
+                                time.monotonic()
+                    api.release.wait(30)
+                    self.close_connection = True
+                    return None
+                if head == "500":
+                    return self._answer({"errcode": -1, "errmsg": "system busy"}, 500)
+                if head == "42001":
+                    return self._answer({"errcode": 42001, "errmsg": "access_token expired"})
+                with api.lock:
+                    answer = api._send(data)
+                return self._answer(answer)
+
+        return Handler

@@ -133,3 +133,19 @@ def test_019_fills_in_each_households_last_contact_from_its_cases_and_calls(app)
             rows = dict(old.execute_sql("SELECT unit_id, last_at FROM household_contact").fetchall())
             assert set(rows) == {quiet.id, called.id} and untouched.id not in rows
             assert str(rows[quiet.id]).startswith("2026-03-01") and str(rows[called.id]).startswith("2026-05-02")
+
+
+def test_020_adds_wecom_app_messages_without_sending_old_notices(app):
+    """Notifications from before stay out of WeCom; the app and profile tables start empty."""
+    users = ["INSERT INTO \"user\" (estate_id, username, password_hash, name, role, phone, locale, active, "
+             "session_version, created_at, quiet_start, quiet_end) VALUES (1, 'zs', 'x', '张三', 'butler', '', "
+             "'zh_CN', TRUE, '1', '2025-01-01 00:00:00', 1320, 420)"]
+    notes = ["INSERT INTO notification (user_id, kind, title, body, urgent, created_at, send_after) "
+             "VALUES (1, 'reminder', '24小时回访', '', FALSE, '2025-01-01 00:00:00', '2025-01-01 00:00:00')"]
+    with old_office("015_login_sessions_company_admin", *users, *notes) as old:
+        assert "020_wecom_app_messages" in upgrade()
+        with old.connection_context():
+            assert old.execute_sql("SELECT title, wecom_due FROM notification").fetchall() == [("24小时回访", None)]
+            assert {"wecom_app", "notify_profile"} <= set(old.get_tables())
+            assert "notification_wecom_due" in {i.name for i in old.get_indexes("notification")}
+            assert "delivery_wxapp_user" in {i.name for i in old.get_indexes("delivery")}

@@ -41,6 +41,7 @@ PAGES = {
     "notify.settings": EVERYONE,
     "notify.push_config": EVERYONE,
     "notify.wecom_robots": OFFICE,
+    "notify.wecom_app_settings": {ADMIN},  # 设置 › 企业微信: the app's secret is the admin's
     "cases.index": EVERYONE,
     "cases.contacts": EVERYONE,
     "cases.new": EVERYONE - {TECHNICIAN},  # a technician reports through his repairs

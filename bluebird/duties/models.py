@@ -235,22 +235,23 @@ def reassign_duties(subject, kinds, user_id, by=None) -> int:
     owner is not counted for work taken from him, and the new one answers from now on.
     """
     from bluebird.duties.outcomes import SUPERSEDED, void
+    from bluebird.notify.reminders import announce_reassigned
 
     kinds = list(kinds)
     with db.atomic():
-        moved = (Duty.update(assignee=user_id, role=None)
-                 .where((Duty.subject == subject) & Duty.done_at.is_null() & Duty.kind.in_(kinds)
-                        & Duty.assignee.is_null()).execute())
-        others = list(Duty.select().where((Duty.subject == subject) & Duty.done_at.is_null() & Duty.kind.in_(kinds)
-                                          & Duty.assignee.is_null(False) & (Duty.assignee != user_id)))
-        if not others:
-            return moved
-        void(others, SUPERSEDED, by)
-        for old in others:
-            Duty.create(estate=old.estate_id, kind=old.kind, subject=old.subject, title=old.title, assignee=user_id,
-                        due_at=old.due_at, due_date=old.due_date, points=old.points, escalate_at=old.escalate_at,
-                        escalated_at=old.escalated_at, created_at=clock.now())
-    return moved + len(others)
+        mine = (Duty.subject == subject) & Duty.done_at.is_null() & Duty.kind.in_(kinds)
+        moved = [d.id for d in Duty.update(assignee=user_id, role=None).where(mine & Duty.assignee.is_null())
+                 .returning(Duty.id).execute()]
+        others = list(Duty.select().where(mine & Duty.assignee.is_null(False) & (Duty.assignee != user_id)))
+        if others:
+            void(others, SUPERSEDED, by)
+        new = [Duty.create(estate=old.estate_id, kind=old.kind, subject=old.subject, title=old.title,
+                           assignee=user_id, due_at=old.due_at, due_date=old.due_date, points=old.points,
+                           escalate_at=old.escalate_at, escalated_at=old.escalated_at, created_at=clock.now()).id
+               for old in others]
+        # The new owner hears of them at once; whoever had them, that they moved (notify).
+        announce_reassigned(moved + new, user_id, [old.assignee_id for old in others])
+    return len(moved) + len(others)
 
 
 def escalate_overdue(now=None) -> list[int]:

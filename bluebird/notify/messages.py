@@ -23,6 +23,11 @@ TITLES = {
     # The supervisors' morning digest (bluebird/reports/digest.py).
     "digest": lambda p: gettext("Morning digest: %(new)d new, %(overdue)d overdue, %(reopened)d reopened, "
                                 "%(unassigned)d unassigned", **p),
+    "duty_assigned": lambda p: gettext("Now yours: %(duty)s", duty=_duty(p)),
+    "duties_assigned": lambda p: gettext("Now yours: %(num)d duties", num=p["num"]),
+    "duty_passed": lambda p: gettext("%(duty)s: passed to %(name)s", duty=_duty(p), name=p.get("name", "")),
+    "duties_passed": lambda p: gettext("%(num)d duties passed to %(name)s", num=p["num"], name=p.get("name", "")),
+    "wecom_userid_bad": lambda p: gettext("WeCom account not valid: %(name)s", name=p.get("name", "")),
 }
 
 

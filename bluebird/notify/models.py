@@ -30,6 +30,9 @@ class Notification(BaseModel):
     # sent_at is the claim, so two schedulers never send one notification twice.
     send_after = DateTimeField(null=True)
     sent_at = DateTimeField(null=True)
+    # The WeCom app message's own claim: set to send_after when made, emptied by the
+    # dispatcher that takes it (a member over his send budget keeps his waiting, batched).
+    wecom_due = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("user", "created_at"), False),)
@@ -61,6 +64,8 @@ Notification.add_index(Notification.index(Notification.user, where=Notification.
                                           name="notification_unread"))
 Notification.add_index(Notification.index(Notification.send_after, where=Notification.sent_at.is_null(),
                                           name="notification_to_send"))
+Notification.add_index(Notification.index(Notification.wecom_due, where=Notification.wecom_due.is_null(False),
+                                          name="notification_wecom_due"))
 
 
 class PushSubscription(BaseModel):
@@ -96,13 +101,71 @@ class WeComWebhook(BaseModel):
         indexes = ((("estate", "team"), True),)
 
 
+class WeComApp(BaseModel):
+    """An estate's 企业微信 self-built app (自建应用): app messages to one member at a time.
+
+    The secret never leaves this row (pages say "set"). The access token is cached here,
+    shared by every worker: whoever takes the refresh lease (a conditional UPDATE on
+    token_lease_until) fetches it, the others wait for the row.
+    """
+
+    estate = ForeignKeyField(Estate, backref="wecom_apps", on_delete="CASCADE", unique=True)
+    corp_id = CharField(max_length=64)
+    agent_id = CharField(max_length=16)
+    secret = CharField(max_length=200)
+    base_url = CharField(max_length=300, default="")  # where a card's link opens Bluebird
+    created_at = DateTimeField(default=clock.now)
+    updated_at = DateTimeField(default=clock.now)
+    access_token = CharField(max_length=600, null=True)
+    token_expires_at = DateTimeField(null=True)
+    token_lease_until = DateTimeField(null=True)
+    token_fetches = IntegerField(default=0)
+    last_ok_at = DateTimeField(null=True)
+    last_error = CharField(max_length=300, default="")
+
+    class Meta:
+        table_name = "wecom_app"
+
+    def __repr__(self):  # never the secret, nor the token, in a log line
+        return f"<WeComApp estate={self.estate_id} corp={self.corp_id} agent={self.agent_id}>"
+
+
+class NotifyProfile(BaseModel):
+    """A person's channels: push, WeCom or both, and his WeCom userid (the inbox always)."""
+
+    PUSH, WECOM, BOTH = "push", "wecom", "both"
+
+    user = ForeignKeyField(User, primary_key=True, backref="notify_profile", on_delete="CASCADE")
+    channel = CharField(max_length=8, default=BOTH)
+    wecom_userid = CharField(max_length=64, default="")
+    wecom_bad_at = DateTimeField(null=True)  # WeCom said 81013: no such member (until fixed)
+    wecom_bad_reason = CharField(max_length=200, default="")
+    updated_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "notify_profile"
+
+    @property
+    def wants_push(self) -> bool:
+        return self.channel in (self.PUSH, self.BOTH)
+
+    @property
+    def wants_wecom(self) -> bool:
+        return self.channel in (self.WECOM, self.BOTH)
+
+    @classmethod
+    def of(cls, user_id) -> "NotifyProfile":
+        """The person's profile (an unsaved default one if he has none yet)."""
+        return cls.get_or_none(cls.user == user_id) or cls(user=user_id)
+
+
 class Delivery(BaseModel):
     """One message to one push subscription or robot: the outbox row and its log."""
 
     QUEUED, SENDING, SENT, GONE, FAILED = "queued", "sending", "sent", "gone", "failed"
 
-    channel = CharField(max_length=8)  # webpush | wecom
-    target = IntegerField()  # PushSubscription or WeComWebhook id (no FK: the log outlives it)
+    channel = CharField(max_length=8)  # webpush | wecom (a robot) | wxapp (a WeCom app message)
+    target = IntegerField()  # PushSubscription, WeComWebhook or (wxapp) User id (no FK: the log outlives it)
     user = ForeignKeyField(User, null=True, on_delete="CASCADE")
     payload = TextField()  # JSON: what is sent (under 4 KB)
     token = CharField(max_length=32)  # the task carries it: a stale task finds a mismatch
@@ -123,3 +186,6 @@ class Delivery(BaseModel):
 
 Delivery.add_index(Delivery.index(Delivery.lease_until, where=Delivery.status.in_([Delivery.QUEUED, Delivery.SENDING]),
                                   name="delivery_lease"))
+# A member's WeCom send budget counts his app messages of the last minute and hour.
+Delivery.add_index(Delivery.index(Delivery.user, Delivery.created_at, where=Delivery.channel == "wxapp",
+                                  name="delivery_wxapp_user"))

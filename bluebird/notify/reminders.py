@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from flask import url_for
 from flask_babel import force_locale, gettext
 
+from bluebird import clock
 from bluebird.auth import roles
 from bluebird.auth.models import User
 from bluebird.db import db
@@ -220,3 +221,48 @@ def _wecom_text(estate, items, now, escalated) -> str:
         if len(items) > 30:
             lines.append("> " + gettext("…and %(num)d more", num=len(items) - 30))
     return "\n".join(lines)
+
+
+def announce_reassigned(duty_ids, new_owner_id, previous_owner_ids=(), now=None) -> int:
+    """Tell the new owner of duties handed to him at once, and each previous owner in a
+    short note who has them now ("转给了 …"). Runs inside the reassignment's transaction.
+
+    Duties already inside their lead time count as reminded by this notice (the tick
+    would otherwise remind him again a minute later). Returns the notices made.
+    """
+    now = now or clock.now()
+    duties = list(Duty.select().where(Duty.id.in_(list(duty_ids))).order_by(Duty.due_at, Duty.id)) if duty_ids else []
+    owner = User.get_or_none((User.id == new_owner_id) & User.active)
+    if not duties or owner is None:
+        return 0
+    tz = Estate.get_by_id(owner.estate_id).timezone
+    made = 0
+    with service.url_context():
+        urgent = any(is_urgent(d) for d in duties)
+        with force_locale(owner.locale):
+            if len(duties) == 1:
+                title = gettext("Now yours: %(duty)s", duty=duties[0].label)
+                message = messages.message("duty_assigned", kind=duties[0].kind)
+                url = _url(duties[0])
+            else:
+                title = gettext("Now yours: %(num)d duties", num=len(duties))
+                message = messages.message("duties_assigned", num=len(duties))
+                url = _url_agenda()
+            body = _lines(duties, now, tz)
+        service.notify(owner, title, body, url, urgent=urgent, kind="reminder", now=now, tz=tz, message=message)
+        made += 1
+        within = [d.id for d in duties if d.notified_at is None and d.due_at - lead(d.kind) <= now]
+        if within:
+            claim_reminders(within, now)
+        for old in User.select().where(User.id.in_([i for i in set(previous_owner_ids) if i and i != owner.id])
+                                       & User.active):
+            with force_locale(old.locale):
+                if len(duties) == 1:
+                    title = gettext("%(duty)s: passed to %(name)s", duty=duties[0].label, name=owner.name)
+                    message = messages.message("duty_passed", kind=duties[0].kind, name=owner.name)
+                else:
+                    title = gettext("%(num)d duties passed to %(name)s", num=len(duties), name=owner.name)
+                    message = messages.message("duties_passed", num=len(duties), name=owner.name)
+            service.notify(old, title, "", _url_agenda(), kind="info", now=now, tz=tz, message=message)
+            made += 1
+    return made

@@ -137,9 +137,12 @@ def notify(user, title, body="", url=None, urgent=False, kind="info", now=None, 
     """
     now = now or clock.now()
     tz = tz or Estate.get_by_id(user.estate_id).timezone
+    send_after = send_time(user, now, tz, urgent)
+    # wecom_due: the WeCom app message waits for the same time (its dispatcher skips those
+    # who do not use WeCom).
     return Notification.create(user=user.id, kind=kind, title=str(title)[:200], body=str(body)[:2000],
                                message=message, url=url, urgent=urgent, created_at=now,
-                               send_after=send_time(user, now, tz, urgent))
+                               send_after=send_after, wecom_due=send_after)
 
 
 def unread_count(user) -> int:
@@ -260,12 +263,22 @@ def reclaim_expired(now=None) -> list[tuple[int, str]]:
     return queued
 
 
-def dispatch(now=None, user_id=None) -> list[tuple[int, str]]:
-    """Claim notifications whose push time has come; queue one push per device of each user.
+def dispatch(now=None, user_id=None) -> list[tuple]:
+    """Claim notifications whose time has come: one push per device of each user, and one
+    WeCom app message per member (notify.wecom_app, within his send budget).
 
-    Returns (delivery id, token) pairs for the caller to enqueue once this has committed.
+    Returns (delivery id, token[, delay]) for the caller to enqueue once this has committed.
     """
+    from bluebird.notify import wecom_app
+
     now = now or clock.now()
+    return dispatch_push(now, user_id) + wecom_app.dispatch(now, user_id)
+
+
+def dispatch_push(now, user_id=None) -> list[tuple[int, str]]:
+    """Claim notifications whose push time has come; queue one push per device of each user."""
+    from bluebird.notify import wecom_app
+
     query = Notification.to_send(now)
     if user_id is not None:
         query = query.where(Notification.user == user_id)
@@ -282,8 +295,10 @@ def dispatch(now=None, user_id=None) -> list[tuple[int, str]]:
             notes[note.user_id].append(note)
         users = {u.id: u for u in User.select().where(User.id.in_(list(notes)))}
         devices = defaultdict(list)
+        wecom_only = wecom_app.wecom_only(notes)  # chose WeCom alone under 通知设置
         for sub in PushSubscription.select().where(PushSubscription.user.in_(list(notes))):
-            devices[sub.user_id].append(sub)
+            if sub.user_id not in wecom_only:
+                devices[sub.user_id].append(sub)
         for user_id, items in notes.items():
             if not devices[user_id]:
                 continue
@@ -317,13 +332,21 @@ def set_robot(estate_id, team, url) -> None:
 
 
 def enqueue(queued) -> None:
-    """Hand queued deliveries to the task queue (after their rows are committed)."""
+    """Hand queued deliveries to the task queue (after their rows are committed).
+
+    An item may carry a delay in seconds (a WeCom message held off :00 and :30).
+    """
     if not queued:
         return
-    from bluebird.tasks import deliver_task
+    from bluebird import tasks
 
-    for delivery_id, token in queued:
-        deliver_task(delivery_id, token)
+    for item in queued:
+        delivery_id, token = item[0], item[1]
+        delay = item[2] if len(item) > 2 else 0
+        if delay and not tasks.huey.immediate:
+            tasks.deliver_task.schedule(args=(delivery_id, token), delay=delay)
+        else:
+            tasks.deliver_task(delivery_id, token)
 
 
 # ---------------------------------------------------------------- delivery
@@ -341,6 +364,10 @@ def deliver(delivery_id, token, now=None) -> float | None:
     delivery = claimed[0]
     if delivery.channel == "webpush":
         return _deliver_push(delivery, now)
+    if delivery.channel == "wxapp":
+        from bluebird.notify import wecom_app
+
+        return wecom_app.deliver(delivery, now)
     return _deliver_wecom(delivery, now)
 
 

@@ -8,10 +8,18 @@ from flask_wtf.csrf import generate_csrf
 
 from bluebird import clock
 from bluebird.auth import roles
-from bluebird.notify import push, service, wecom
-from bluebird.notify.forms import TEAMS, QuietHoursForm, WeComForm
-from bluebird.notify.models import Notification, PushSubscription, WeComWebhook
-from bluebird.web import estate_id, render, require_role, safe_next
+from bluebird.auth.models import User
+from bluebird.notify import push, service, wecom, wecom_app
+from bluebird.notify.forms import (
+    TEAMS,
+    ChannelForm,
+    MemberForm,
+    QuietHoursForm,
+    WeComAppForm,
+    WeComForm,
+)
+from bluebird.notify.models import Notification, NotifyProfile, PushSubscription, WeComWebhook
+from bluebird.web import estate_id, get_scoped_or_404, render, require_role, safe_next
 
 bp = Blueprint("notify", __name__, url_prefix="/notifications")
 
@@ -56,16 +64,22 @@ def _minutes(value: time | None) -> int:
     return value.hour * 60 + value.minute if value else 0
 
 
-def _settings_page(form=None, status=200):
+def _settings_page(form=None, status=200, channel_form=None):
     user = current_user
     if form is None:
         on = user.quiet_start != user.quiet_end
         form = QuietHoursForm(enabled=on, start=time(user.quiet_start // 60, user.quiet_start % 60),
                               end=time(user.quiet_end // 60, user.quiet_end % 60))
+    profile = NotifyProfile.of(user.id)
+    if channel_form is None:
+        channel_form = ChannelForm(channel=profile.channel, formdata=None)
     return render("notify/settings.html", "notify/_settings.html", status=status, form=form,
+                  channel_form=channel_form, profile=profile, wecom_connected=wecom_app.app_of(user.estate_id),
+                  last_push=wecom_app.last_delivery(user.id, "webpush"),
+                  last_wecom=wecom_app.last_delivery(user.id, wecom_app.CHANNEL),
                   devices=PushSubscription.select().where(PushSubscription.user == user.id).count(),
                   vapid_key=push.public_key(current_app.config["VAPID_PRIVATE_KEY"]),
-                  supervises=user.role in roles.SUPERVISING)
+                  supervises=user.role in roles.SUPERVISING, is_admin=user.role == roles.ADMIN)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -164,3 +178,103 @@ def wecom_robots():
     else:
         flash(_("Robots saved."), "ok")
     return redirect(url_for("notify.wecom_robots"), code=303)
+
+
+@bp.route("/settings/channel", methods=["POST"])
+@login_required
+def channel():
+    """Choose where my reminders go: push, WeCom or both (the inbox always has them)."""
+    form = ChannelForm()
+    if not form.validate_on_submit():
+        return _settings_page(status=400, channel_form=form)
+    wecom_app.set_channel(current_user.id, form.channel.data)
+    flash(_("Channels saved."), "ok")
+    return redirect(url_for("auth.me"), code=303)
+
+
+# ---------------------------------------------------------------- 设置 › 企业微信 (the app)
+
+
+def _staff():
+    return list(User.select().where((User.estate == estate_id()) & User.active).order_by(User.role, User.name))
+
+
+def _wecom_app_page(form=None, status=200, member_errors=None, matched=None):
+    app = wecom_app.app_of(estate_id())
+    if form is None:
+        form = WeComAppForm(formdata=None, corpid=app.corp_id if app else "", agentid=app.agent_id if app else "",
+                            base_url=(app.base_url if app else "") or request.host_url.rstrip("/"))
+    staff = _staff()
+    return render("notify/wecom_app.html", status=status, form=form, app=app, staff=staff,
+                  profiles=wecom_app.profiles(u.id for u in staff), member_errors=member_errors or {},
+                  matched=matched, public_url=current_app.config.get("PUBLIC_URL", ""),
+                  api_ok=wecom_app.api_allowed())
+
+
+@bp.route("/wecom-app", methods=["GET", "POST"])
+@login_required
+def wecom_app_settings():
+    """Connect the estate's WeCom self-built app: corp id, agent id, secret (kept out of pages)."""
+    require_role(roles.ADMIN)
+    if request.method == "GET":
+        return _wecom_app_page()
+    form = WeComAppForm()
+    app = wecom_app.app_of(estate_id())
+    if not form.validate_on_submit():
+        return _wecom_app_page(form, status=400)
+    secret = (form.secret.data or "").strip()
+    if app is None and not secret:
+        form.secret.errors.append(_("Copy the app's Secret from its page in the WeCom admin console."))
+        return _wecom_app_page(form, status=400)
+    wecom_app.set_app(estate_id(), form.corpid.data.strip(), form.agentid.data.strip(), secret or None,
+                      (form.base_url.data or "").strip().rstrip("/"))
+    flash(_("WeCom app saved."), "ok")
+    return redirect(url_for("notify.wecom_app_settings"), code=303)
+
+
+@bp.route("/wecom-app/test", methods=["POST"])
+@login_required
+def wecom_app_test():
+    """Fetch a fresh access token: proves the corp id and secret (nothing is sent)."""
+    require_role(roles.ADMIN)
+    app = wecom_app.app_of(estate_id())
+    if app is None:
+        abort(404)
+    try:
+        wecom_app.access_token(app, stale=app.access_token)
+    except wecom_app.TokenError as exc:
+        flash(_("WeCom did not accept the app: %(error)s", error=str(exc)[:120]), "error")
+    else:
+        flash(_("Connected: WeCom accepted the corp ID and secret."), "ok")
+    return redirect(url_for("notify.wecom_app_settings"), code=303)
+
+
+@bp.route("/wecom-app/match", methods=["POST"])
+@login_required
+def wecom_app_match():
+    """Find each member of staff's WeCom userid by his phone number (where the app may read it)."""
+    require_role(roles.ADMIN)
+    if wecom_app.app_of(estate_id()) is None:
+        abort(404)
+    result = wecom_app.match_by_phone(estate_id())
+    if result["error"]:
+        flash(_("Matching by phone stopped: %(error)s. The app may not read the directory: set the userids by hand.",
+                error=result["error"][:120]), "error")
+    else:
+        flash(_("Matched by phone: %(n)d. Not found: %(m)d.", n=len(result["matched"]), m=len(result["missing"])),
+              "ok")
+    return redirect(url_for("notify.wecom_app_settings"), code=303)
+
+
+@bp.route("/wecom-app/members/<int:user_id>", methods=["POST"])
+@login_required
+def wecom_app_member(user_id):
+    """Set one member of staff's WeCom userid (empty: none)."""
+    require_role(roles.ADMIN)
+    user = get_scoped_or_404(User, user_id)
+    form = MemberForm()
+    if not form.validate_on_submit():
+        return _wecom_app_page(status=400, member_errors={user.id: form.userid.errors[0]})
+    wecom_app.set_userid(user.id, form.userid.data or "")
+    flash(_("WeCom userid of %(name)s saved.", name=user.name), "ok")
+    return redirect(url_for("notify.wecom_app_settings") + f"#member-{user.id}", code=303)

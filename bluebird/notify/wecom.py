@@ -1,10 +1,11 @@
-"""The 企业微信 (WeCom) group robot: markdown messages over its webhook.
+"""企业微信 (WeCom): the group robot (markdown over its webhook) and the self-built app's API.
 
 Chrome's push service is unreachable in mainland China, so a team's WeCom group gets
 the same due and overdue notices. The robot answers HTTP 200 with {"errcode": 0} when
 it took the message; anything else is a failure to log and retry.
 """
 import re
+from dataclasses import dataclass
 
 import requests
 
@@ -51,3 +52,90 @@ def send_wecom(url: str, markdown: str, *, timeout: float) -> PushResult:
         return PushResult(429, retry_after=60.0, error=str(answer)[:300])
     # Other errcodes (a wrong key, a deleted robot) will not mend by retrying.
     return PushResult(400, error=str(answer)[:300])
+
+
+# ---------------------------------------------------------------- the self-built app (自建应用)
+# App messages go to one member (touser) through the corp's API: gettoken, message/send,
+# user/getuserid. Every answer is HTTP 200 with an errcode; these are the ones we act on.
+TOKEN_EXPIRED = {40014, 42001}  # invalid / expired access_token: fetch a new one, once
+MEMBER_INVALID = 81013  # no valid recipient: the userid is wrong or has left
+TITLE_BYTES, DESCRIPTION_BYTES = 128, 512  # textcard limits
+
+
+@dataclass
+class ApiAnswer:
+    """What the WeCom API said: errcode 0 is success; None when no answer came."""
+
+    errcode: int | None
+    data: dict
+    error: str = ""
+    status: int | None = None  # HTTP status, when not 200
+
+    @property
+    def ok(self) -> bool:
+        return self.errcode == 0
+
+
+def cut(text: str, limit: int) -> str:
+    """Cut text to `limit` UTF-8 bytes (textcard fields are limited in bytes)."""
+    data = str(text).encode()
+    if len(data) <= limit:
+        return str(text)
+    return data[: limit - 3].decode(errors="ignore") + "…"
+
+
+def _call(method: str, url: str, *, timeout: float, params=None, body=None) -> ApiAnswer:
+    try:
+        response = session().request(method, url, params=params, json=body, timeout=timeout)
+    except requests.Timeout as exc:
+        return ApiAnswer(None, {}, f"timeout: {exc}"[:300])
+    except requests.RequestException as exc:
+        return ApiAnswer(None, {}, f"{type(exc).__name__}: {exc}"[:300])
+    with response:
+        if response.status_code != 200:
+            return ApiAnswer(None, {}, f"HTTP {response.status_code}: {response.text[:200]}", response.status_code)
+        try:
+            data = response.json()
+        except ValueError:
+            return ApiAnswer(None, {}, "not JSON: " + response.text[:200], 502)
+    code = data.get("errcode", 0) if isinstance(data, dict) else -1
+    return ApiAnswer(code, data if isinstance(data, dict) else {}, "" if code == 0 else
+                     f"{code} {str(data.get('errmsg', ''))[:200]}")
+
+
+def redact(text: str) -> str:
+    """Remove secrets and tokens from a message before it is logged or stored."""
+    return re.sub(r"(corpsecret|access_token|secret)=[^&\s'\"]+", r"\1=***", str(text))
+
+
+def get_token(api_base: str, corp_id: str, secret: str, *, timeout: float) -> ApiAnswer:
+    """Fetch an access token: data["access_token"], data["expires_in"] (seconds)."""
+    answer = _call("GET", f"{api_base}/cgi-bin/gettoken", params={"corpid": corp_id, "corpsecret": secret},
+                   timeout=timeout)
+    answer.error = redact(answer.error)
+    return answer
+
+
+def send_textcard(api_base: str, token: str, body: dict, *, timeout: float) -> ApiAnswer:
+    """POST one app message (message/send)."""
+    answer = _call("POST", f"{api_base}/cgi-bin/message/send", params={"access_token": token}, body=body,
+                   timeout=timeout)
+    answer.error = redact(answer.error)
+    return answer
+
+
+def userid_by_mobile(api_base: str, token: str, mobile: str, *, timeout: float) -> ApiAnswer:
+    """Look a member up by his phone number (user/getuserid): data["userid"]."""
+    answer = _call("POST", f"{api_base}/cgi-bin/user/getuserid", params={"access_token": token},
+                   body={"mobile": mobile}, timeout=timeout)
+    answer.error = redact(answer.error)
+    return answer
+
+
+def textcard(userid: str, agent_id: str, title: str, description: str, url: str, button: str,
+             duplicate_check_s: int) -> dict:
+    """The message/send body of a text card to one member, checked for duplicates by WeCom."""
+    return {"touser": userid, "msgtype": "textcard", "agentid": int(agent_id) if str(agent_id).isdigit() else agent_id,
+            "textcard": {"title": cut(clean(title), TITLE_BYTES), "description": cut(description, DESCRIPTION_BYTES),
+                         "url": url, "btntxt": cut(clean(button), 12)},
+            "enable_duplicate_check": 1, "duplicate_check_interval": duplicate_check_s}
