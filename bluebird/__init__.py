@@ -37,6 +37,7 @@ BLUEPRINTS = (
     "bluebird.renovations.views:bp",
     "bluebird.notify.views:bp",
     "bluebird.frontdesk.views:bp",
+    "bluebird.assessment.views:bp",
 )
 
 CSP = (

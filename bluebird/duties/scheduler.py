@@ -31,6 +31,9 @@ def tick(now=None) -> dict:
     desk = desk_routine.generate(now)
     voided = outcomes.sweep_ended() if now.minute % SWEEP_EVERY_MINUTES == 0 else 0
     missed = outcomes.close_periods(now)
+    from bluebird.assessment import service as assessment
+
+    assessed = assessment.close_periods(now)  # the month's sheets, once its misses are marked
     reminded, queued = reminders.remind(now)
     with db.atomic():
         escalated = escalate_overdue(now)
@@ -39,4 +42,5 @@ def tick(now=None) -> dict:
     queued += service.reclaim_expired(now)
     service.enqueue(queued)
     return {"generated": generated, "escalated": len(escalated), "reminded": reminded,
-            "queued": len(queued), "desk": desk, "voided": voided, "missed": missed}
+            "queued": len(queued), "desk": desk, "voided": voided, "missed": missed,
+            "assessed": assessed}

@@ -43,9 +43,11 @@ TOPNAV = {
                       ("auth.me", _l("Me"))],
     roles.MANAGER: [("shell.dashboard", _l("Dashboard")), ("duties.agenda", _l("To do")), ("cases.index", _l("Cases")),
                     ("rounds.index", _l("Rounds")), ("renovations.index", _l("Renovations")),
-                    ("estate.index", _l("Residents")), ("settings.index", _l("Settings")), ("auth.me", _l("Me"))],
+                    ("estate.index", _l("Residents")), ("assessment.overview", _l("Assessment")),
+                    ("settings.index", _l("Settings")), ("auth.me", _l("Me"))],
     roles.ADMIN: [("shell.dashboard", _l("Dashboard")), ("cases.index", _l("Cases")), ("staff.index", _l("Staff")),
                   ("estate_admin.index", _l("Buildings")), ("rounds_admin.index", _l("Checklists")),
+                  ("assessment.overview", _l("Assessment")),
                   ("settings.index", _l("Settings")), ("auth.me", _l("Me"))],
 }
 
