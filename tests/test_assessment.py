@@ -178,7 +178,7 @@ def test_turning_a_rule_off_and_changing_points_is_a_new_version(estate, butler,
     form.update({"points-daily_patrol": "-3", "tolerance": "30", "appeal_days": "3"})
     assert manager_client.post("/assessment/settings", form).status_code == 303
     bad = manager_client.post("/assessment/settings", {**form, "tolerance": "lots"})
-    assert bad.status_code == 422 and "0 到 1440" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "0到1440" in bad.get_data(as_text=True)
     close_november(estate)
     assert entries_of(butler) == [("daily_patrol", -3), ("daily_patrol", -3)]
     assert Sheet.find(butler.id, *NOV).ruleset_version == 1
