@@ -93,6 +93,17 @@ PAGES = {
     "estate_admin.index": {ADMIN},
     "estate_admin.building": {ADMIN},
     "estate_admin.add_resident": {ADMIN},
+    # 绩效: my own month for everyone; another's sheet (user_id is the butler's) for him and the supervisors.
+    "assessment.mine": EVERYONE,
+    "assessment.sheet": {BUTLER, MANAGER, ADMIN},
+    "assessment.trend": {BUTLER, MANAGER, ADMIN},
+    "assessment.print_sheet": {BUTLER, MANAGER, ADMIN},
+    "assessment.export": {BUTLER, MANAGER, ADMIN},
+    # The duty an item comes from (the butler's): his and the supervisors'; anyone else is told none.
+    "assessment.duty_evidence": {role: 200 if role in (BUTLER, MANAGER, ADMIN) else 404 for role in ROLES},
+    "assessment.overview": OFFICE,
+    "assessment.year_view": OFFICE,
+    "assessment.settings": OFFICE,
 }
 
 
@@ -123,7 +134,8 @@ def _rows(app, estate):
             "call_id": factories.make_call(desk, unit=unit).id, "visitor_id": factories.make_visitor(desk).id,
             "message_id": factories.make_message(desk, users[BUTLER]).id,
             "parcel_id": factories.make_parcel(unit, desk).id, "key_id": factories.make_key(estate, desk).id,
-            "handover_id": factories.make_handover(desk).id, "scan_token": _signed(app, checkpoint)}
+            "handover_id": factories.make_handover(desk).id, "scan_token": _signed(app, checkpoint),
+            "duty_id": factories.make_duty(users[BUTLER]).id}
     return rows, users
 
 

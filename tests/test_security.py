@@ -72,6 +72,7 @@ def foreign(other_estate):
     round_ = factories.make_round(other_estate, user, "quality")
     permit = factories.make_permit(unit, user)
     note = factories.make_notification(user)
+    _sheet, entry, appeal = factories.make_assessment(user)
     desk = {"call_id": factories.make_call(user, unit=unit).id, "visitor_id": factories.make_visitor(user).id,
             "message_id": factories.make_message(user, user).id, "parcel_id": factories.make_parcel(unit, user).id,
             "key_id": factories.make_key(other_estate, user, unit=unit).id,
@@ -79,7 +80,7 @@ def foreign(other_estate):
     return {**desk, "building_id": building.id, "unit_id": unit.id, "resident_id": resident.id,
             "user_id": user.id, "duty_id": duty.id, "patch_id": patch.id, "case_id": case.id,
             "token": photo.token, "item_id": item.id, "round_id": round_.id, "template_id": round_.template_id,
-            "permit_id": permit.id, "notification_id": note.id,
+            "permit_id": permit.id, "notification_id": note.id, "entry_id": entry.id, "appeal_id": appeal.id,
             "round_item_id": round_.template.items.order_by(TemplateItem.position).first().id}
 
 
