@@ -146,7 +146,7 @@ def _sheet_page(person, status=200, **forms):
     manual = forms.get("manual_form") or ManualForm()
     manual.rule.choices = manual_choices()
     events = list(Event.for_subject(sheet.subject)) if sheet is not None else []
-    return render("assessment/sheet.html", status=status, view=view, person=person, sheet=sheet, mine=mine,
+    return render("assessment/sheet.html", status=status, view=view, rates=view.rates, person=person, sheet=sheet, mine=mine,
                   year=year, month=month, appeals=appeals, can_appeal=can_appeal,
                   appeal_form=forms.get("appeal_form") or AppealForm(), appeal_entry=forms.get("appeal_entry"),
                   answer_form=forms.get("answer_form") or AnswerForm(), answer_appeal=forms.get("answer_appeal"),
