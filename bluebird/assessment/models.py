@@ -112,17 +112,29 @@ class Sheet(BaseModel):
                                & (cls.kind == rulebook.BUTLER_SHEET))
 
     @classmethod
+    def _months(cls, months):
+        first, last = months[0], months[-1]
+        key = cls.year * 100 + cls.month
+        return (key >= first[0] * 100 + first[1]) & (key <= last[0] * 100 + last[1])
+
+    @classmethod
     def trend(cls, estate_id, months, person_id=None):
-        """Stored scores per (person, year, month) over `months` [(year, month), …]: one query."""
-        years = sorted({y for y, _m in months})
+        """Stored scores (person, year, month, score) over `months` (consecutive, oldest first): one query."""
         query = (cls.select(cls.person, cls.year, cls.month, cls.score)
-                 .where((cls.estate == estate_id) & cls.year.in_(years) & cls.score.is_null(False)
-                        & (cls.kind == rulebook.BUTLER_SHEET)))
+                 .where((cls.estate == estate_id) & cls._months(months) & cls.score.is_null(False)
+                        & (cls.kind == rulebook.BUTLER_SHEET) & (cls.status != SheetStatus.OPEN)))
         if person_id is not None:
             query = query.where(cls.person == person_id)
-        wanted = set(months)
-        return [(row.person_id, row.year, row.month, row.score) for row in query
-                if (row.year, row.month) in wanted]
+        return list(query.tuples())
+
+    @classmethod
+    def average_trend(cls, estate_id, months):
+        """The estate's average stored score per (year, month) over `months`."""
+        query = (cls.select(cls.year, cls.month, fn.AVG(cls.score))
+                 .where((cls.estate == estate_id) & cls._months(months) & cls.score.is_null(False)
+                        & (cls.kind == rulebook.BUTLER_SHEET) & (cls.status != SheetStatus.OPEN))
+                 .group_by(cls.year, cls.month))
+        return {(y, m): round(float(avg), 1) for y, m, avg in query.tuples()}
 
     @classmethod
     def scores_of_year(cls, estate_id, year):

@@ -324,38 +324,53 @@ def _rescore(sheet):
 def close_month(estate, year, month, now=None) -> int:
     """Store the computed items, score and rates of a closed month for every assessed person.
 
-    Idempotent: a sheet already stored is left as it is (a recompute is explicit).
+    Idempotent: a sheet already stored is left as it is (a recompute is explicit). A
+    sheet's insert (or its conditional OPEN → CLOSED update) is its claim, so two ticks
+    at once store each sheet once. Bulk statements: a few per month, not per person.
     Returns how many sheets it stored.
     """
     now = now or clock.now()
     if not is_closed(estate, year, month, now):
         return 0
-    cfg = config_of(estate.id)
-    people = list(assessed_people(estate.id))
-    pending = []
-    for person in people:
-        sheet = Sheet.find(person.id, year, month)
-        if sheet is None or sheet.status == SheetStatus.OPEN:
-            pending.append(person)
+    people = [p.id for p in assessed_people(estate.id)]
+    existing = {s.person_id: s for s in Sheet.of_month(estate.id, year, month)
+                .where(Sheet.kind == rulebook.BUTLER_SHEET)}
+    pending = [pid for pid in people if pid not in existing or existing[pid].status == SheetStatus.OPEN]
     if not pending:
         return 0
+    cfg = config_of(estate.id)
     items = compute_items(estate, year, month, cfg)
     rates = compute_rates(estate, year, month)
-    stored = 0
     with db.atomic():
-        for person in pending:
-            sheet = _sheet_for(estate, person, year, month)
-            got = (Sheet.update(status=SheetStatus.CLOSED, closed_at=now, ruleset_version=cfg.version,
-                                rates=json.dumps(rates.get(person.id) or {}))
-                   .where((Sheet.id == sheet.id) & (Sheet.status == SheetStatus.OPEN)).execute())
-            if not got:
+        fresh = [{"estate": estate.id, "person": pid, "year": year, "month": month, "kind": rulebook.BUTLER_SHEET,
+                  "status": SheetStatus.CLOSED, "closed_at": now, "ruleset_version": cfg.version,
+                  "rates": json.dumps(rates.get(pid) or {}), "created_at": now,
+                  "score": rulebook.BASE_SCORE + sum(i["points"] for i in items.get(pid, []))}
+                 for pid in pending if pid not in existing]
+        claimed = []  # (sheet id, person id) this call stored
+        for start in range(0, len(fresh), 200):
+            query = Sheet.insert_many(fresh[start:start + 200]).on_conflict_ignore().returning(Sheet.id, Sheet.person)
+            claimed.extend((row.id, row.person_id) for row in query.execute())
+        reopened = []
+        for pid in pending:
+            sheet = existing.get(pid)
+            if sheet is None:
                 continue
-            _store_items(sheet, items.get(person.id, []))
+            if (Sheet.update(status=SheetStatus.CLOSED, closed_at=now, ruleset_version=cfg.version,
+                             rates=json.dumps(rates.get(pid) or {}))
+                    .where((Sheet.id == sheet.id) & (Sheet.status == SheetStatus.OPEN)).execute()):
+                claimed.append((sheet.id, pid))
+                reopened.append(sheet)
+        rows = [{"estate": estate.id, "sheet": sheet_id, "rule": i["rule"], "computed": True, "points": i["points"],
+                 "occurred_at": i["occurred_at"], "duty": i["duty"], "subject": i["subject"],
+                 "detail": i["detail"][:200], "created_by": None, "created_at": now}
+                for sheet_id, pid in claimed for i in items.get(pid, [])]
+        for start in range(0, len(rows), 1000):
+            Entry.insert_many(rows[start:start + 1000]).execute()
+        for sheet in reopened:  # manual items were added while the month ran
             _rescore(sheet)
-            stored += 1
-        estate_rates = rates.get(None) or {}
-        estate.set_setting(f"assessment_rates_{year}_{month:02d}", estate_rates)
-    return stored
+        estate.set_setting(f"assessment_rates_{year}_{month:02d}", rates.get(None) or {})
+    return len(claimed)
 
 
 def close_periods(now=None) -> int:

@@ -386,10 +386,8 @@ def overview():
                      "appeals": open_appeals.get(found.id, 0) if found else 0})
     months = service.last_months(year, month)
     labels = [_m(y, mm) for y, mm in months]
-    by_month = {}
-    for _p, y, mm, s in Sheet.trend(estate.id, months):
-        by_month.setdefault((y, mm), []).append(s)
-    averages = [round(sum(v) / len(v), 1) if v else None for v in (by_month.get(k) for k in months)]
+    by_month = Sheet.average_trend(estate.id, months)
+    averages = [by_month.get(k) for k in months]
     chart = charts.line_chart(labels, [(_("Estate average"), averages)], title=_("Average score, last 12 months"))
     return render("assessment/overview.html", rows=rows, rates=rates, year=year, month=month, stored=stored,
                   chart=chart, trend_rows=list(zip(labels, averages, strict=True)),
