@@ -1,5 +1,5 @@
 """Every model, in dependency order (tests and tools that need them all)."""
-from bluebird.assessment.models import AnnualReview, Appeal, Entry, RuleSet, Sheet
+from bluebird.assessment.models import AnnualReview, Appeal, Entry, RuleSet, Scorecard, Sheet
 from bluebird.auth.models import LoginSession, User
 from bluebird.cases.models import Call, Case, PriceItem
 from bluebird.duties.models import Duty
@@ -30,4 +30,4 @@ ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Ca
        Template, TemplateItem, Round, ItemResult, Checkpoint, CheckpointVisit, Permit, WorkerPass,
        Notification, PushSubscription, WeComWebhook, Delivery,
        PhoneCall, StaffMessage, Visitor, Parcel, Key, KeyLoan, Handover,
-       LoginSession, RuleSet, Sheet, Entry, Appeal, AnnualReview]
+       LoginSession, RuleSet, Sheet, Entry, Appeal, AnnualReview, Scorecard]

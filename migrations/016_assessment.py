@@ -105,6 +105,23 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
             table_name = "assessment_annual"
             indexes = ((("person", "year"), True),)
 
+    @migrator.create_model
+    class Scorecard(pw.Model):
+        estate = pw.ForeignKeyField(ESTATE, column_name="estate_id", on_delete="CASCADE")
+        person = pw.ForeignKeyField(USER, column_name="person_id", on_delete="CASCADE", backref="+")
+        year = pw.IntegerField()
+        month = pw.IntegerField()
+        kind = pw.CharField(max_length=16)
+        scores = pw.TextField(default="{}")
+        note = pw.CharField(max_length=300, default="")
+        updated_by = pw.ForeignKeyField(USER, column_name="updated_by_id", null=True, on_delete="SET NULL",
+                                        backref="+")
+        updated_at = pw.DateTimeField()
+
+        class Meta:
+            table_name = "assessment_scorecard"
+            indexes = ((("person", "year", "month", "kind"), True),)
+
     # The duties that count against someone (Duty.counted_in): a small share of all duties.
     migrator.sql("CREATE INDEX duty_counted ON duty (estate_id, due_at) "
                  "WHERE missed_at IS NOT NULL OR late_minutes > 0")
@@ -116,6 +133,6 @@ def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
     """Undo the migration."""
     migrator.sql("DROP INDEX duty_estate_kind_due")
     migrator.sql("DROP INDEX duty_counted")
-    for name in ("assessment_annual", "assessment_appeal", "assessment_entry", "assessment_sheet",
+    for name in ("assessment_scorecard", "assessment_annual", "assessment_appeal", "assessment_entry", "assessment_sheet",
                  "assessment_ruleset"):
         migrator.remove_model(name)

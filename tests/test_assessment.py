@@ -343,3 +343,32 @@ def test_the_excel_sheet_holds_the_pages_numbers_and_escapes_formulas(estate, bu
     assert cell.data_type == "s" and cell.quotePrefix
     page = manager_client.get(f"/assessment/people/{butler.id}?m=2026-11").get_data(as_text=True)
     assert 'id="sheet-score">97<' in page
+
+
+# ---------------------------------------------------------------- the sheets the supervisor fills in
+
+
+def test_the_8_item_scorecard_is_graded_and_refused_out_of_range(estate, butler, manager_client, butler_client):
+    clock.set_now(IN_NOVEMBER)
+    url = f"/assessment/people/{butler.id}/cards/scorecard8?m=2026-11"
+    marks = {"attendance": "10", "discipline": "9", "attitude": "9", "teamwork": "8", "improvement": "8",
+             "service": "9", "skills": "9", "efficiency": "10"}
+    bad = manager_client.post(url, {**marks, "skills": "11"})
+    assert bad.status_code == 422 and "0到10分" in bad.get_data(as_text=True)
+    assert manager_client.post(url, marks).status_code == 303
+    page = butler_client.get(url).get_data(as_text=True)
+    assert 'id="card-total">72<' in page and "优秀" in page  # 72 of 80 = 90%
+    assert butler_client.post(url, marks).status_code == 403  # he reads it; the supervisor fills it in
+
+
+def test_the_monthly_de_qin_neng_ji_sheet_is_frozen_with_the_signed_month(estate, butler, manager, manager_client):
+    patrol(butler, 3)
+    close_november(estate)
+    sheet = service.issue(Sheet.find(butler.id, *NOV), manager)
+    url = f"/assessment/people/{butler.id}/cards/deqin?m=2026-11"
+    marks = {"de": "18", "qin": "17", "neng": "26", "ji": "29"}
+    assert manager_client.post(url, marks).status_code == 303
+    assert 'id="card-total">90<' in manager_client.get(url).get_data(as_text=True)
+    service.sign(sheet, manager)
+    refused = manager_client.post(url, {**marks, "de": "20"})
+    assert refused.status_code == 409 and "已签字" in refused.get_data(as_text=True)

@@ -99,6 +99,7 @@ PAGES = {
     "assessment.trend": {BUTLER, MANAGER, ADMIN},
     "assessment.print_sheet": {BUTLER, MANAGER, ADMIN},
     "assessment.export": {BUTLER, MANAGER, ADMIN},
+    "assessment.card": {BUTLER, MANAGER, ADMIN},  # the 8-item scorecard and 德勤能绩: read by him, filled in by them
     # The duty an item comes from (the butler's): his and the supervisors'; anyone else is told none.
     "assessment.duty_evidence": {role: 200 if role in (BUTLER, MANAGER, ADMIN) else 404 for role in ROLES},
     "assessment.overview": OFFICE,

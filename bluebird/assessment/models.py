@@ -244,3 +244,30 @@ class AnnualReview(BaseModel):
     @classmethod
     def of_year(cls, estate_id, year):
         return cls.select().where((cls.estate == estate_id) & (cls.year == year))
+
+
+class Scorecard(BaseModel):
+    """A sheet the supervisor fills in for a month (003 篇3's 8 items, 001's 德勤能绩): points per item."""
+
+    estate = ForeignKeyField(Estate, on_delete="CASCADE")
+    person = ForeignKeyField(User, on_delete="CASCADE", backref="+")
+    year = IntegerField()
+    month = IntegerField()
+    kind = CharField(max_length=16)
+    scores = TextField(default="{}")  # {item code: points}
+    note = CharField(max_length=300, default="")
+    updated_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    updated_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "assessment_scorecard"
+        indexes = ((("person", "year", "month", "kind"), True),)
+
+    @property
+    def points(self) -> dict:
+        return json.loads(self.scores or "{}")
+
+    @classmethod
+    def find(cls, person_id, year, month, kind):
+        return cls.get_or_none((cls.person == person_id) & (cls.year == year) & (cls.month == month)
+                               & (cls.kind == kind))

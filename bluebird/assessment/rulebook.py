@@ -97,3 +97,40 @@ def label_of(code: str):
 def clause_of(code: str) -> str:
     row = BY_CODE.get(code)
     return row.clause if row else ""
+
+
+# ---------------------------------------------------------------- the sheets the supervisor fills in
+# Each: the source, its items (code, label, most points) and how the total is graded.
+
+
+@dataclass(frozen=True)
+class Card:
+    kind: str
+    clause: str
+    label: object
+    items: tuple  # ((code, label, most points), …)
+    grades: tuple = ()  # ((from percent, label), …), best first
+
+    @property
+    def most(self) -> int:
+        return sum(most for _code, _label, most in self.items)
+
+
+CARDS = {
+    "scorecard8": Card("scorecard8", "003 篇3", _l("Staff scorecard (8 items)"), (
+        ("attendance", _l("Attendance"), 10), ("discipline", _l("Work discipline"), 10),
+        ("attitude", _l("Work attitude"), 10), ("teamwork", _l("Teamwork"), 10),
+        ("improvement", _l("Improvement"), 10), ("service", _l("Service attitude"), 10),
+        ("skills", _l("Work skills"), 10), ("efficiency", _l("Efficiency"), 10)),
+        ((90, _l("Excellent")), (70, _l("Good")), (50, _l("Pass")), (0, _l("To improve")))),
+    "deqin": Card("deqin", "001", _l("Monthly assessment: virtue, diligence, ability, results"), (
+        ("de", _l("Virtue (德)"), 20), ("qin", _l("Diligence (勤)"), 20), ("neng", _l("Ability (能)"), 30),
+        ("ji", _l("Results (绩)"), 30))),
+}
+
+
+def grade_of(card: Card, percent: float):
+    for floor, label in card.grades:
+        if percent >= floor:
+            return label
+    return None

@@ -21,6 +21,7 @@ from bluebird.assessment.models import (
     AppealStatus,
     Entry,
     RuleSet,
+    Scorecard,
     Sheet,
     SheetStatus,
 )
@@ -659,3 +660,38 @@ def save_annual(estate_id, person, year, actor, checks, year_end, bonus, note=""
         record(estate_id, f"annual:{person.id}:{year}", actor.id, "assessment_annual", checks=checks,
                year_end=year_end, bonus=bonus)
     return review
+
+
+# ---------------------------------------------------------------- the filled-in sheets
+
+
+def card_view(card, person, year, month) -> dict:
+    found = Scorecard.find(person.id, year, month, card.kind)
+    points = found.points if found else {}
+    total = sum(int(points.get(code, 0)) for code, _label, _most in card.items) if found else None
+    percent = round(100 * total / card.most, 1) if total is not None else None
+    return {"card": card, "row": found, "points": points, "total": total, "percent": percent,
+            "grade": rulebook.grade_of(card, percent) if percent is not None else None}
+
+
+def save_card(estate, person, year, month, card, actor, points: dict, note="") -> Scorecard:
+    """Fill in a supervisor's sheet; refused once the month's assessment is signed."""
+    sheet = Sheet.find(person.id, year, month)
+    if sheet is not None and sheet.frozen:
+        raise AssessmentError(_l("This month is signed: its sheets can no longer be changed."))
+    if month_bounds(year, month, estate.timezone)[0] > clock.now():
+        raise AssessmentError(_l("That month has not started yet."), 400)
+    clean = {}
+    for code, _label, most in card.items:
+        value = points.get(code)
+        if value is None or not 0 <= value <= most:
+            raise AssessmentError(_l("Each item is scored from 0 to its most points."), 400, code)
+        clean[code] = int(value)
+    with db.atomic():
+        row, _created = Scorecard.get_or_create(estate=estate.id, person=person.id, year=year, month=month,
+                                                kind=card.kind)
+        row.scores, row.note = json.dumps(clean), (note or "")[:300]
+        row.updated_by, row.updated_at = actor.id, clock.now()
+        row.save()
+        record(estate.id, f"card:{row.id}", actor.id, "assessment_card", kind=card.kind, scores=clean)
+    return row
