@@ -110,6 +110,7 @@ class Card:
     label: object
     items: tuple  # ((code, label, most points), …)
     grades: tuple = ()  # ((from percent, label), …), best first
+    computed: tuple = ()  # ((item code, rate key), …): points = most × the month's rate, not typed in
 
     @property
     def most(self) -> int:
@@ -126,7 +127,28 @@ CARDS = {
     "deqin": Card("deqin", "001", _l("Monthly assessment: virtue, diligence, ability, results"), (
         ("de", _l("Virtue (德)"), 20), ("qin", _l("Diligence (勤)"), 20), ("neng", _l("Ability (能)"), 30),
         ("ji", _l("Results (绩)"), 30))),
+    # 000: routine work 70 (the rated parts from the data) + tables submitted 30 (by hand until
+    # the report duties exist; their on-time count is shown beside them).
+    "aftersales": Card("aftersales", "000", _l("After-sales service assessment (70 + 30)"), (
+        ("repair_record", _l("Repair registered completely"), 5),
+        ("callback_24h", _l("24-hour call-back"), 10),
+        ("follow_up", _l("Repair follow-up and call-back"), 10),
+        ("start_call", _l("Start-of-works call within 72 hours"), 10),
+        ("site_visits", _l("Site visits during works (twice a month)"), 10),
+        ("complaints", _l("Complaint handling and call-back"), 10),
+        ("warranty_slips", _l("Warranty slips complete"), 5),
+        ("satisfaction", _l("Satisfaction survey"), 10),
+        ("t_warranty", _l("Weekly: works started or settled, warranty slips"), 5),
+        ("t_complaints", _l("Weekly: complaints and their handling"), 5),
+        ("t_repairs", _l("Weekly: repairs by category"), 5),
+        ("t_satisfaction", _l("Weekly: satisfaction"), 5),
+        ("t_mid_month", _l("Mid-month: sites with problems at the visit"), 5),
+        ("t_month_end", _l("Month-end: sites with problems at the visit"), 5)),
+        computed=(("callback_24h", "callback_24h"), ("complaints", "complaint_callback"),
+                  ("satisfaction", "satisfaction"))),
 }
+# The report duties another package makes (the "tables submitted" part of 000).
+REPORT_KINDS = ("report_weekly", "report_house_dynamics", "report_complaint_summary", "report_month")
 
 
 def grade_of(card: Card, percent: float):

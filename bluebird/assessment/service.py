@@ -665,17 +665,48 @@ def save_annual(estate_id, person, year, actor, checks, year_end, bonus, note=""
 # ---------------------------------------------------------------- the filled-in sheets
 
 
-def card_view(card, person, year, month) -> dict:
+def _computed_points(card, estate, person, year, month) -> dict:
+    """The items of a card the data scores: most points × the month's rate (None: nothing counted)."""
+    if not card.computed:
+        return {}
+    sheet = Sheet.find(person.id, year, month)
+    pairs = sheet.rate_data if sheet is not None and sheet.stored else (
+        compute_rates(estate, year, month, person.id).get(person.id) or {})
+    most = {code: m for code, _label, m in card.items}
+    out = {}
+    for code, key in card.computed:
+        num, den = pairs.get(key, [0, 0])
+        out[code] = round(most[code] * num / den) if den else None
+    return out
+
+
+def report_tally(estate, person, year, month) -> list:
+    """The report duties (kinds report_*) of the month: [on time, counted], once they exist."""
+    start, end = month_bounds(year, month, estate.timezone)
+    on_time = total = 0
+    for row in Duty.on_time_tally(estate.id, start, end, list(rulebook.REPORT_KINDS), person.id):
+        on_time, total = on_time + int(row.on_time or 0), total + int(row.total or 0)
+    return [on_time, total]
+
+
+def card_view(card, person, year, month, estate=None) -> dict:
     found = Scorecard.find(person.id, year, month, card.kind)
-    points = found.points if found else {}
-    total = sum(int(points.get(code, 0)) for code, _label, _most in card.items) if found else None
+    computed = _computed_points(card, estate, person, year, month) if estate is not None else {}
+    points = dict(found.points if found else {})
+    points.update({code: value for code, value in computed.items() if value is not None})
+    filled = found is not None or bool(points)
+    total = sum(int(points.get(code, 0)) for code, _label, _most in card.items) if filled else None
     percent = round(100 * total / card.most, 1) if total is not None else None
     return {"card": card, "row": found, "points": points, "total": total, "percent": percent,
+            "computed": {code for code, value in computed.items() if value is not None},
+            "reports": report_tally(estate, person, year, month) if card.kind == "aftersales" and estate else None,
             "grade": rulebook.grade_of(card, percent) if percent is not None else None}
 
 
-def save_card(estate, person, year, month, card, actor, points: dict, note="") -> Scorecard:
-    """Fill in a supervisor's sheet; refused once the month's assessment is signed."""
+def save_card(estate, person, year, month, card, actor, points: dict, note="", skip=()) -> Scorecard:
+    """Fill in a supervisor's sheet; refused once the month's assessment is signed.
+
+    `skip`: items the data scores (not typed in, not stored)."""
     sheet = Sheet.find(person.id, year, month)
     if sheet is not None and sheet.frozen:
         raise AssessmentError(_l("This month is signed: its sheets can no longer be changed."))
@@ -683,6 +714,8 @@ def save_card(estate, person, year, month, card, actor, points: dict, note="") -
         raise AssessmentError(_l("That month has not started yet."), 400)
     clean = {}
     for code, _label, most in card.items:
+        if code in skip:
+            continue
         value = points.get(code)
         if value is None or not 0 <= value <= most:
             raise AssessmentError(_l("Each item is scored from 0 to its most points."), 400, code)

@@ -456,26 +456,29 @@ def settings_save():
     return redirect(url_for("assessment.settings"), code=303)
 
 
-@bp.route("/people/<int:user_id>/cards/<any(scorecard8, deqin):kind>", methods=["GET"])
+@bp.route("/people/<int:user_id>/cards/<any(scorecard8, deqin, aftersales):kind>", methods=["GET"])
 def card(user_id, kind, errors=None, status=200):
     """A sheet the supervisor fills in (003 篇3's 8 items, 001's 德勤能绩), printable."""
     person = _person(user_id)
     year, month = _month()
-    view = service.card_view(rulebook.CARDS[kind], person, year, month)
+    view = service.card_view(rulebook.CARDS[kind], person, year, month, _estate())
     own = service.sheet_view(_estate(), person, year, month)
     return render("assessment/card.html", status=status, person=person, year=year, month=month, v=view,
                   errors=errors or {}, sheet_score=own.score, can_edit=current_user.supervises and not
                   (own.sheet is not None and own.sheet.frozen), values=request.form if errors else None)
 
 
-@bp.route("/people/<int:user_id>/cards/<any(scorecard8, deqin):kind>", methods=["POST"])
+@bp.route("/people/<int:user_id>/cards/<any(scorecard8, deqin, aftersales):kind>", methods=["POST"])
 def card_save(user_id, kind):
     _supervisor()
     person = _person(user_id)
     year, month = _month()
     the_card = rulebook.CARDS[kind]
     points, errors = {}, {}
+    computed = service.card_view(the_card, person, year, month, _estate())["computed"]
     for code, _label, most in the_card.items:
+        if code in computed:
+            continue
         text = request.form.get(code, "").strip()
         if not text.isdigit() or int(text) > most:
             errors[code] = _("0 to %(most)s points.", most=most)
@@ -485,7 +488,7 @@ def card_save(user_id, kind):
         return card(user_id, kind, errors=errors, status=422)
     try:
         service.save_card(_estate(), person, year, month, the_card, current_user, points,
-                          request.form.get("note", ""))
+                          request.form.get("note", ""), skip=computed)
     except service.AssessmentError as exc:
         return card(user_id, kind, errors={exc.field or "_": exc.message}, status=exc.status)
     return redirect(url_for("assessment.card", user_id=person.id, kind=kind, m=_m(year, month)), code=303)
