@@ -140,36 +140,43 @@ def save_config(estate_id, actor, points: dict, on: dict, tolerance: int, appeal
 # ---------------------------------------------------------------- computing a month
 
 
-def _duty_detail(duty, tolerance):
-    if duty.missed_at is not None:
+def _duty_detail(missed_at, late_minutes, tolerance):
+    if missed_at is not None:
         return "missed"
-    if duty.late_minutes is not None and duty.late_minutes > tolerance:
-        return f"late:{duty.late_minutes}"
+    if late_minutes is not None and late_minutes > tolerance:
+        return f"late:{late_minutes}"
     return None
 
 
-def _complaints_drawn(estate_id, case_ids) -> dict[int, Case]:
-    """Repairs (by id) that later drew a complaint on the same unit within the window."""
+def _complaints_drawn(estate_id, case_ids) -> dict[int, str]:
+    """Repairs (by id) that later drew a complaint on the same unit within the window: its number."""
     if not case_ids:
         return {}
-    repairs = list(Case.select(Case.id, Case.unit, Case.created_at)
-                   .where(Case.id.in_(list(case_ids)) & Case.unit.is_null(False)))
+    repairs = []
+    ids = list(case_ids)
+    for start in range(0, len(ids), 5000):
+        repairs.extend(Case.select(Case.id, Case.unit, Case.created_at)
+                       .where(Case.id.in_(ids[start:start + 5000]) & Case.unit.is_null(False)).tuples())
     if not repairs:
         return {}
     window = timedelta(days=rulebook.COMPLAINT_WINDOW_DAYS)
-    first = min(r.created_at for r in repairs)
-    last = max(r.created_at for r in repairs) + window
+    first = min(r[2] for r in repairs)
+    last = max(r[2] for r in repairs) + window
+    units = list({r[1] for r in repairs})
     complaints = defaultdict(list)
-    for c in (Case.select(Case.id, Case.unit, Case.created_at, Case.kind)
-              .where((Case.estate == estate_id) & (Case.kind == CaseKind.COMPLAINT)
-                     & Case.unit.in_(list({r.unit_id for r in repairs})) & (Case.created_at >= first)
-                     & (Case.created_at <= last) & (Case.status != CaseStatus.CANCELLED))):
-        complaints[c.unit_id].append(c)
+    for start in range(0, len(units), 5000):
+        for case_id, unit_id, created in (
+                Case.select(Case.id, Case.unit, Case.created_at)
+                .where((Case.estate == estate_id) & (Case.kind == CaseKind.COMPLAINT)
+                       & Case.unit.in_(units[start:start + 5000]) & (Case.created_at >= first)
+                       & (Case.created_at <= last) & (Case.status != CaseStatus.CANCELLED)).tuples()):
+            complaints[unit_id].append((created, case_id))
     out = {}
-    for r in repairs:
-        for c in sorted(complaints.get(r.unit_id, ()), key=lambda c: c.created_at):
-            if r.created_at <= c.created_at <= r.created_at + window:
-                out[r.id] = c
+    prefix = CaseKind.PREFIX[CaseKind.COMPLAINT]
+    for repair_id, unit_id, created in repairs:
+        for at, complaint_id in sorted(complaints.get(unit_id, ())):
+            if created <= at <= created + window:
+                out[repair_id] = f"{prefix}{complaint_id:06d}"
                 break
     return out
 
@@ -180,34 +187,36 @@ def compute_items(estate, year, month, cfg: Config, person_id=None) -> dict[int,
     kinds = [k for k, row in rulebook.KIND_TO_ROW.items() if cfg.enabled(row)]
     items = defaultdict(list)
     follow = []
-    for duty in (Duty.counted_in(estate.id, start, end, kinds, person_id) if kinds else []):
-        row = rulebook.KIND_TO_ROW[duty.kind]
-        detail = _duty_detail(duty, cfg.tolerance)
+    duties = Duty.counted_in(estate.id, start, end, kinds, person_id, cfg.tolerance).tuples() if kinds else []
+    points = {row.code: cfg.points_of(row) for row in rulebook.ROWS}
+    for duty_id, kind, subject, assignee_id, due_at, missed_at, late_minutes in duties:
+        row = rulebook.KIND_TO_ROW[kind]
+        detail = _duty_detail(missed_at, late_minutes, cfg.tolerance)
         if detail is None or (row.event == rulebook.MISSED and detail != "missed"):
             continue
-        item = {"rule": row.code, "points": cfg.points_of(row), "occurred_at": duty.due_at, "duty": duty.id,
-                "subject": duty.subject, "detail": detail}
-        items[duty.assignee_id].append(item)
-        if row.complaint_points is not None and duty.subject.startswith("case:"):
-            follow.append((item, row, int(duty.subject.partition(":")[2])))
+        item = {"rule": row.code, "points": points[row.code], "occurred_at": due_at, "duty": duty_id,
+                "subject": subject, "detail": detail}
+        items[assignee_id].append(item)
+        if row.complaint_points is not None and subject.startswith("case:"):
+            follow.append((item, row, int(subject.partition(":")[2])))
     drawn = _complaints_drawn(estate.id, {case_id for *_r, case_id in follow})
     for item, row, case_id in follow:
-        complaint = drawn.get(case_id)
-        if complaint is not None:
+        number = drawn.get(case_id)
+        if number is not None:
             item["points"] = cfg.complaint_points_of(row)
-            item["detail"] += f";complaint:{complaint.number}"
+            item["detail"] += f";complaint:{number}"
     paid = rulebook.BY_CODE["paid_service"]
     if cfg.enabled(paid):
-        query = (Case.select(Case.id, Case.kind, Case.registrar, Case.done_at)
-                 .where((Case.estate == estate.id) & (Case.kind == CaseKind.REPAIR) & Case.paid
-                        & Case.status.in_([CaseStatus.DONE, CaseStatus.CLOSED]) & (Case.done_at >= start)
-                        & (Case.done_at < end)))
+        query = (Case.select(Case.id, Case.registrar, Case.done_at)
+                 .where((Case.estate == estate.id) & Case.paid & (Case.done_at >= start) & (Case.done_at < end)
+                        & (Case.kind == CaseKind.REPAIR) & Case.status.in_([CaseStatus.DONE, CaseStatus.CLOSED])))
         if person_id is not None:
             query = query.where(Case.registrar == person_id)
-        for case in query:
-            items[case.registrar_id].append({"rule": paid.code, "points": cfg.points_of(paid),
-                                             "occurred_at": case.done_at, "duty": None, "subject": case.subject,
-                                             "detail": f"case:{case.number}"})
+        prefix = CaseKind.PREFIX[CaseKind.REPAIR]
+        for case_id, registrar_id, done_at in query.tuples():
+            items[registrar_id].append({"rule": paid.code, "points": points[paid.code], "occurred_at": done_at,
+                                        "duty": None, "subject": f"case:{case_id}",
+                                        "detail": f"case:{prefix}{case_id:06d}"})
     for rows in items.values():
         _apply_caps(rows)
         rows.sort(key=lambda i: (i["occurred_at"], i["rule"]))

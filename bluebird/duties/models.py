@@ -163,17 +163,18 @@ class Duty(BaseModel):
             cls.due_at)
 
     @classmethod
-    def counted_in(cls, estate_id, start, end, kinds, assignee_id=None):
+    def counted_in(cls, estate_id, start, end, kinds, assignee_id=None, tolerance=0):
         """Duties due in [start, end) that count against whoever owed them (绩效).
 
         Missed (missed_at is kept even when it was done later) or done late; never void.
-        Escalation changes nothing: the row keeps its assignee. The caller applies the
-        estate's lateness tolerance to `late_minutes`. The OR matches the partial index
-        `duty_counted` (migration 016).
+        Escalation changes nothing: the row keeps its assignee. Late means more than
+        `tolerance` minutes (the estate's). The first OR matches the partial index
+        `duty_counted` (migration 016); the second applies the tolerance. Selects
+        (id, kind, subject, assignee, due_at, missed_at, late_minutes), in that order.
         """
-        query = (cls.select(cls.id, cls.kind, cls.subject, cls.title, cls.assignee, cls.due_at, cls.missed_at,
-                            cls.late_minutes, cls.outcome, cls.escalated_at)
+        query = (cls.select(cls.id, cls.kind, cls.subject, cls.assignee, cls.due_at, cls.missed_at, cls.late_minutes)
                  .where((cls.estate == estate_id) & (cls.missed_at.is_null(False) | (cls.late_minutes > 0))
+                        & (cls.missed_at.is_null(False) | (cls.late_minutes > tolerance))
                         & (cls.due_at >= start) & (cls.due_at < end) & cls.kind.in_(list(kinds))
                         & cls.assignee.is_null(False) & (cls.outcome != Outcome.VOID))
                  .order_by(cls.due_at, cls.id))
