@@ -387,3 +387,16 @@ def test_the_after_sales_sheet_takes_its_rated_parts_from_the_data(estate, butle
     assert manager_client.post(url, typed).status_code == 303
     page = manager_client.get(url).get_data(as_text=True)
     assert 'id="card-total">95<' in page  # 100 − 10 + 10 × 1/2 on time
+
+
+def test_a_month_of_many_items_lists_the_first_and_sums_them_by_rule(estate, butler, butler_client):
+    clock.set_now(datetime(2026, 11, 1, 0, 0))
+    for n in range(65):
+        create_duty(estate.id, schedule.VACANT_PATROL, f"unit:{n + 1}", datetime(2026, 11, 6, 10, 0),
+                    assignee=butler.id)
+    close_november(estate)
+    page = butler_client.get("/assessment/me?m=2026-11").get_data(as_text=True)
+    assert page.count('class="assess-item') == 60 and 'id="sheet-all"' in page
+    assert 'id="sheet-score">-30<' in page  # 100 − 65 × 2
+    everything = butler_client.get("/assessment/me?m=2026-11&all=1").get_data(as_text=True)
+    assert everything.count('class="assess-item') == 65

@@ -24,6 +24,7 @@ from bluebird.web import get_scoped_or_404, render, require_role
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+SHOWN_ITEMS = 60
 
 
 @bp.before_request
@@ -146,7 +147,18 @@ def _sheet_page(person, status=200, **forms):
     manual = forms.get("manual_form") or ManualForm()
     manual.rule.choices = manual_choices()
     events = list(Event.for_subject(sheet.subject)) if sheet is not None else []
-    return render("assessment/sheet.html", status=status, view=view, rates=view.rates, person=person, sheet=sheet, mine=mine,
+    summary = {}
+    for e in view.entries:
+        if e.active:
+            count, points = summary.get(e.rule, (0, 0))
+            summary[e.rule] = (count + 1, points + e.points)
+    total = len(view.entries)
+    if total > SHOWN_ITEMS and not request.args.get("all"):
+        # A month with hundreds of items lists the first ones and sums the rest by rule.
+        view.entries = view.entries[:SHOWN_ITEMS]
+    return render("assessment/sheet.html", status=status, view=view, rates=view.rates, total_items=total,
+                  summary=[(rulebook.label_of(code), rulebook.clause_of(code), n, pts)
+                           for code, (n, pts) in summary.items()], person=person, sheet=sheet, mine=mine,
                   year=year, month=month, appeals=appeals, can_appeal=can_appeal,
                   appeal_form=forms.get("appeal_form") or AppealForm(), appeal_entry=forms.get("appeal_entry"),
                   answer_form=forms.get("answer_form") or AnswerForm(), answer_appeal=forms.get("answer_appeal"),
