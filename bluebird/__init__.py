@@ -41,6 +41,7 @@ BLUEPRINTS = (
     "bluebird.survey.views:public",
     "bluebird.visits.views:bp",
     "bluebird.reports.views:bp",
+    "bluebird.assessment.views:bp",
 )
 
 CSP = (

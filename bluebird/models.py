@@ -1,4 +1,5 @@
 """Every model, in dependency order (tests and tools that need them all)."""
+from bluebird.assessment.models import AnnualReview, Appeal, Entry, RuleSet, Scorecard, Sheet
 from bluebird.auth.models import LoginSession, User
 from bluebird.cases.models import Call, Case, PriceItem
 from bluebird.duties.models import Duty
@@ -52,4 +53,5 @@ ALL = [Estate, Patch, Building, Unit, Resident, User, Event, Duty, PriceItem, Ca
        SurveyRound, Invitation, Answer, Score,
        LoginSession, MoveOut, Visit, HouseholdContact, VisitPlan, VisitPlanItem, SiteCall,
        OwnerMeeting, MeetingAttendee, MeetingCase,
-       Filing, HouseMonth, ReportCache]
+       Filing, HouseMonth, ReportCache,
+       RuleSet, Sheet, Entry, Appeal, AnnualReview, Scorecard]

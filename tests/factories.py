@@ -209,3 +209,18 @@ def make_filing(user, kind="weekly", period="2026-W48", **fields):
     data["trend"] = tables.trend(user.estate_id, [span], "Asia/Shanghai")
     return Filing.create(estate=user.estate_id, kind=kind, period=period, filed_by=user.id,
                          snapshot=json.dumps(data, default=str), **fields)
+
+
+def make_assessment(user, year=2026, month=11, points=-2):
+    """A stored sheet of one person with one computed item and an open appeal on it."""
+    from datetime import datetime
+
+    from bluebird.assessment.models import Appeal, Entry, Sheet
+
+    sheet = Sheet.create(estate=user.estate_id, person=user, year=year, month=month, status="issued",
+                         score=100 + points, issued_at=clock.now(), appeal_until=clock.now() + timedelta(days=3))
+    entry = Entry.create(estate=user.estate_id, sheet=sheet, rule="daily_patrol", computed=True, points=points,
+                         occurred_at=datetime(year, month, 3, 10, 0), subject=f"patch:{user.patch_id or 0}",
+                         detail="missed")
+    appeal = Appeal.create(estate=user.estate_id, entry=entry, by=user, reason="那天巡查了")
+    return sheet, entry, appeal

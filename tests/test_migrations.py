@@ -149,3 +149,18 @@ def test_020_adds_wecom_app_messages_without_sending_old_notices(app):
             assert {"wecom_app", "notify_profile"} <= set(old.get_tables())
             assert "notification_wecom_due" in {i.name for i in old.get_indexes("notification")}
             assert "delivery_wxapp_user" in {i.name for i in old.get_indexes("delivery")}
+
+
+def test_016_adds_assessment_tables_and_the_counted_duties_index_keeping_duties(app):
+    """An office with duties upgrades to the assessment tables; its duties are kept and indexed."""
+    duty = ("INSERT INTO duty (estate_id, kind, subject, title, role, due_at, due_date, points, created_at) "
+            "VALUES (1, 'daily_patrol', 'patch:1', '', 'butler', '2025-01-02 10:00:00', '2025-01-02', 2, "
+            "'2025-01-01 00:00:00')")
+    with old_office(BEFORE_SESSION_2, duty) as old:
+        assert "016_assessment" in upgrade()
+        with old.connection_context():
+            tables = set(old.get_tables())
+            assert {"assessment_sheet", "assessment_entry", "assessment_appeal", "assessment_ruleset",
+                    "assessment_annual"} <= tables
+            assert {"duty_counted", "duty_estate_kind_due"} <= {i.name for i in old.get_indexes("duty")}
+            assert old.execute_sql("SELECT kind FROM duty").fetchall() == [("daily_patrol",)]

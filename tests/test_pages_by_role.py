@@ -134,6 +134,18 @@ PAGES = {
     "reports.digest": OFFICE,
     "reports.problem_sites": OFFICE,
     "cases.export": EVERYONE - {TECHNICIAN},  # the filtered case list as Excel (phones masked for the inspector)
+    # 绩效: my own month for everyone; another's sheet (user_id is the butler's) for him and the supervisors.
+    "assessment.mine": EVERYONE,
+    "assessment.sheet": {BUTLER, MANAGER, ADMIN},
+    "assessment.trend": {BUTLER, MANAGER, ADMIN},
+    "assessment.print_sheet": {BUTLER, MANAGER, ADMIN},
+    "assessment.export": {BUTLER, MANAGER, ADMIN},
+    "assessment.card": {BUTLER, MANAGER, ADMIN},  # the 8-item scorecard and 德勤能绩: read by him, filled in by them
+    # The duty an item comes from (the butler's): his and the supervisors'; anyone else is told none.
+    "assessment.duty_evidence": {role: 200 if role in (BUTLER, MANAGER, ADMIN) else 404 for role in ROLES},
+    "assessment.overview": OFFICE,
+    "assessment.year_view": OFFICE,
+    "assessment.settings": OFFICE,
 }
 # Public pages in the table: opened without a login too, with the status PAGES gives ANONYMOUS.
 PUBLIC_IN_TABLE = {"survey_public.form"}
@@ -172,7 +184,8 @@ def _rows(app, estate):
             "visit_id": factories.make_visit(unit, users[BUTLER]).id,
             "plan_id": factories.make_visit_plan(unit, patch).id,
             "meeting_id": factories.make_meeting(users[BUTLER], unit).id,
-            "filing_id": factories.make_filing(users[MANAGER]).id}
+            "filing_id": factories.make_filing(users[MANAGER]).id,
+            "duty_id": factories.make_duty(users[BUTLER]).id}
     rows.update(_survey_rows(app, unit, users))
     return rows, users
 

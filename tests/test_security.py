@@ -75,6 +75,7 @@ def foreign(other_estate):
     permit = factories.make_permit(unit, user)
     note = factories.make_notification(user)
     move = factories.make_move(factories.make_resident(unit, name="李四"), user)
+    _sheet, entry, appeal = factories.make_assessment(user)
     desk = {"call_id": factories.make_call(user, unit=unit).id, "visitor_id": factories.make_visitor(user).id,
             "message_id": factories.make_message(user, user).id, "parcel_id": factories.make_parcel(unit, user).id,
             "key_id": factories.make_key(other_estate, user, unit=unit).id,
@@ -91,6 +92,7 @@ def foreign(other_estate):
             "user_id": user.id, "duty_id": duty.id, "patch_id": patch.id, "case_id": case.id,
             "token": photo.token, "item_id": item.id, "round_id": round_.id, "template_id": round_.template_id,
             "permit_id": permit.id, "notification_id": note.id, "move_id": move.id,
+            "entry_id": entry.id, "appeal_id": appeal.id,
             "filing_id": factories.make_filing(factories.make_user(other_estate, role="manager")).id,
             "round_item_id": round_.template.items.order_by(TemplateItem.position).first().id}
 

@@ -23,11 +23,19 @@ from peewee import (
     IntegrityError,
     fn,
 )
+from peewee import (
+    Case as SqlCase,
+)
 
 from bluebird import clock
 from bluebird.auth.models import User
 from bluebird.db import BaseModel, db
 from bluebird.estate.models import Estate
+
+
+def one_if(condition):
+    """1 when the condition holds, else 0 (for SUM)."""
+    return SqlCase(None, [(condition, 1)], 0)
 
 
 class Outcome:
@@ -153,6 +161,44 @@ class Duty(BaseModel):
         """A user's open duties of one kind, soonest first."""
         return cls.select().where((cls.assignee == user.id) & (cls.kind == kind) & cls.done_at.is_null()).order_by(
             cls.due_at)
+
+    @classmethod
+    def counted_in(cls, estate_id, start, end, kinds, assignee_id=None, tolerance=0):
+        """Duties due in [start, end) that count against whoever owed them (绩效).
+
+        Missed (missed_at is kept even when it was done later) or done late; never void.
+        Escalation changes nothing: the row keeps its assignee. Late means more than
+        `tolerance` minutes (the estate's). The first OR matches the partial index
+        `duty_counted` (migration 016); the second applies the tolerance. Selects
+        (id, kind, subject, assignee, due_at, missed_at, late_minutes), in that order.
+        """
+        query = (cls.select(cls.id, cls.kind, cls.subject, cls.assignee, cls.due_at, cls.missed_at, cls.late_minutes)
+                 .where((cls.estate == estate_id) & (cls.missed_at.is_null(False) | (cls.late_minutes > 0))
+                        & (cls.missed_at.is_null(False) | (cls.late_minutes > tolerance))
+                        & (cls.due_at >= start) & (cls.due_at < end) & cls.kind.in_(list(kinds))
+                        & cls.assignee.is_null(False) & (cls.outcome != Outcome.VOID))
+                 .order_by(cls.due_at, cls.id))
+        if assignee_id is not None:
+            query = query.where(cls.assignee == assignee_id)
+        return query
+
+    @classmethod
+    def on_time_tally(cls, estate_id, start, end, kinds, assignee_id=None):
+        """Per (assignee, kind): duties due in [start, end) that ended or were missed, and how many on time.
+
+        On time: done, never missed, not a minute late. Void duties are left out; open
+        duties not yet missed are not counted yet.
+        """
+        on_time = fn.SUM(one_if((cls.outcome == Outcome.DONE) & cls.missed_at.is_null() & (cls.late_minutes == 0)))
+        query = (cls.select(cls.assignee, cls.kind, fn.COUNT(cls.id).alias("total"), on_time.alias("on_time"))
+                 .where((cls.estate == estate_id) & (cls.due_at >= start) & (cls.due_at < end)
+                        & cls.kind.in_(list(kinds)) & cls.assignee.is_null(False)
+                        & (((cls.outcome == Outcome.DONE) | cls.missed_at.is_null(False))
+                           & (cls.outcome != Outcome.VOID)))
+                 .group_by(cls.assignee, cls.kind))
+        if assignee_id is not None:
+            query = query.where(cls.assignee == assignee_id)
+        return query
 
     @classmethod
     def open_about(cls, subject, kind=None):

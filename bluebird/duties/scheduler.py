@@ -37,6 +37,9 @@ def tick(now=None) -> dict:
     digests = digest.send(now)  # the supervisors' 08:30 morning digest
     voided = outcomes.sweep_ended() if now.minute % SWEEP_EVERY_MINUTES == 0 else 0
     missed = outcomes.close_periods(now)
+    from bluebird.assessment import service as assessment
+
+    assessed = assessment.close_periods(now)  # the month's sheets, once its misses are marked
     reminded, queued = reminders.remind(now)
     with db.atomic():
         escalated = escalate_overdue(now)
@@ -46,4 +49,5 @@ def tick(now=None) -> dict:
     service.enqueue(queued)
     return {"generated": generated, "escalated": len(escalated), "reminded": reminded,
             "queued": len(queued), "desk": desk, "visits": visits, "voided": voided, "missed": missed,
-            "reports": reports, "digests": digests}
+            "reports": reports, "digests": digests,
+            "assessed": assessed}

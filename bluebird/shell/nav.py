@@ -44,13 +44,13 @@ TOPNAV = {
                       ("auth.me", _l("Me"))],
     roles.MANAGER: [("shell.dashboard", _l("Dashboard")), ("duties.agenda", _l("To do")), ("cases.index", _l("Cases")),
                     ("rounds.index", _l("Rounds")), ("renovations.index", _l("Renovations")),
-                    ("estate.index", _l("Residents")), ("visits.index", _l("Visits")), ("survey.index", _l("Surveys")),
-                    ("reports.index", _l("Reports")), ("settings.index", _l("Settings")),
-                    ("auth.me", _l("Me"))],
+                    ("estate.index", _l("Residents")), ("visits.index", _l("Visits")),
+                    ("assessment.overview", _l("Assessment")), ("reports.index", _l("Reports")),
+                    ("settings.index", _l("Settings")), ("auth.me", _l("Me"))],
     roles.ADMIN: [("shell.dashboard", _l("Dashboard")), ("cases.index", _l("Cases")), ("staff.index", _l("Staff")),
                   ("estate_admin.index", _l("Buildings")), ("rounds_admin.index", _l("Checklists")),
-                  ("survey.index", _l("Surveys")),
-                  ("reports.index", _l("Reports")), ("settings.index", _l("Settings")), ("auth.me", _l("Me"))],
+                  ("assessment.overview", _l("Assessment")), ("reports.index", _l("Reports")),
+                  ("settings.index", _l("Settings")), ("auth.me", _l("Me"))],
 }
 
 
