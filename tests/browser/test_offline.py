@@ -1,0 +1,284 @@
+"""Works without signal: the outbox keeps every answer, case and photo taken offline and
+sends each exactly once when the signal returns (static/outbox.js, templates/shell/sw.js).
+
+Offline here is really offline: the browser talks to the live server through a TCP
+link this test cuts (`Link.down()`), so the page's requests and the service worker's
+own fail alike (Playwright's set_offline does not reach the worker, playwright #2311);
+`context.set_offline` is set as well, as a phone's radio would.
+"""
+import re
+import socket
+import threading
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from bluebird import clock
+from bluebird.cases.models import Case, CaseStatus
+from bluebird.photos.models import Attachment
+from bluebird.rounds.models import ItemResult, Template, TemplateItem
+from tests import factories
+from tests.browser.conftest import CHROMIUM_ARGS, CSP_LISTENER, DEVICES, TIMEOUT_MS
+from tests.fixtures.photos import make_corpus as corpus
+
+pytestmark = pytest.mark.browser
+
+ITEMS = 30
+FAILS = 10
+
+
+class Link:
+    """A TCP forwarder from 127.0.0.1:<port> to the live server that can be cut."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.up = True
+        self.open = set()
+        self.lock = threading.Lock()
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.open.update({client, upstream})
+            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+
+    def _pipe(self, src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data or not self.up:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+            with self.lock:
+                self.open.discard(src)
+                self.open.discard(dst)
+
+    def down(self):
+        self.up = False
+        with self.lock:
+            for s in list(self.open):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                    s.close()
+                except OSError:
+                    pass
+            self.open.clear()
+
+    def restore(self):
+        self.up = True
+
+    def close(self):
+        self.stopped = True
+        self.down()
+        self.sock.close()
+
+
+@pytest.fixture
+def link(live_server):
+    link = Link(live_server.server.server_port)
+    yield link
+    link.close()
+
+
+@pytest.fixture
+def phone(browser, link, collector, live_server):
+    """A 390 px phone context through the link, service workers allowed."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(base_url=link.url, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                      service_workers="allow", **DEVICES["phone"])
+        context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(CSP_LISTENER)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+    live_server.app.wait_idle(timeout=10)
+
+
+def new_tab(context, collector):
+    page = context.new_page()
+    collector.watch(page)
+    return page
+
+
+def offline(context, link):
+    link.down()
+    context.set_offline(True)
+
+
+def online(context, link):
+    link.restore()
+    context.set_offline(False)
+
+
+def login(page, username):
+    page.goto("/login")
+    form = page.locator("form[action$='/login']")
+    form.locator("input[name=username]").fill(username)
+    form.locator("input[name=password]").fill(factories.PASSWORD)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def controlled(page):
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
+
+
+def cached_pages(page):
+    return page.evaluate("""async () => {
+      const c = await caches.open("bluebird-pages");
+      return (await c.keys()).map(r => new URL(r.url).pathname + new URL(r.url).search);
+    }""")
+
+
+def outbox(page):
+    return page.evaluate("""() => window.BluebirdOutbox.items().then(items => items.map(it => ({
+      id: it.id, url: it.url, state: it.state, attempts: it.attempts, size: it.size,
+      files: it.files.length, lastError: it.lastError, status: it.status,
+      fileTypes: it.files.map(f => Object.prototype.toString.call(f.data)) })))""")
+
+
+def wait_for_outbox(page, n, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        items = outbox(page)
+        if len(items) == n:
+            return items
+        page.wait_for_timeout(250)
+    raise AssertionError(f"outbox has {len(outbox(page))} items, expected {n}")
+
+
+@pytest.fixture(scope="module")
+def twelve_mp(tmp_path_factory):
+    path = tmp_path_factory.mktemp("offline-photos") / "IMG_0001.jpg"
+    path.write_bytes(corpus.jpeg(corpus.photo(4032, 3024, 7), quality=92,
+                                 exif=corpus.exif(6, captured=corpus.CAPTURED)))
+    return path
+
+
+def patrol(estate, butler, n=ITEMS, fails=FAILS):
+    """A patrol round of n items; the first `fails` will be failed with a photo."""
+    template = Template.create(estate=estate.id, family="patrol", name="离线巡查", version=1)
+    for i in range(n):
+        TemplateItem.create(template=template, position=i + 1, section="公共区域", text=f"检查点 {i + 1:02d}")
+    return factories.make_round(estate, butler)
+
+
+def _site(username="butler"):
+    estate = factories.make_estate("home", "蓝鸟花园")
+    patch = factories.make_patch(estate, "一区")
+    butler = factories.make_user(estate, role="butler", username=username, name="李管家", patch=patch)
+    return estate, patch, butler
+
+
+def _open_round(page, round_):
+    page.goto(f"/rounds/{round_.id}")
+    controlled(page)
+    page.reload()  # now the service worker sees the page and warms every item
+    want = {f"/rounds/{round_.id}?item={item.id}" for item in round_.template.items}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not want <= set(cached_pages(page)):
+        page.wait_for_timeout(200)
+    assert want <= set(cached_pages(page)), "the round's items were not kept for offline use"
+
+
+def _answer(page, index, photo=None):
+    card = page.locator("[data-round-item]")
+    if photo:
+        card.locator("summary.answer-fail").click()
+        form = card.locator("form[data-photo-form]")
+        form.locator("textarea[name=note], input[name=note]").first.fill(f"第{index + 1}项有问题")
+        form.locator("input[data-photo-input]").set_input_files(str(photo))
+        expect(form.locator("[data-photo-previews] figure")).to_have_count(1, timeout=20000)
+        form.locator("[data-submit]").click()
+    else:
+        card.locator("button.answer-ok").click()
+
+
+def test_a_30_item_patrol_with_10_photos_done_offline_arrives_once(
+        phone, link, collector, twelve_mp, screenshot, record_property):
+    estate, _patch, butler = _site()
+    round_ = patrol(estate, butler)
+    items = list(TemplateItem.select().where(TemplateItem.template == round_.template).order_by(TemplateItem.position))
+    context = phone()
+    page = new_tab(context, collector)
+    login(page, "butler")
+    _open_round(page, round_)
+
+    offline(context, link)
+    for i, item in enumerate(items):
+        expect(page.locator("[data-round-item] input[name=item_id]").first).to_have_value(str(item.id), timeout=20000)
+        _answer(page, i, twelve_mp if i < FAILS else None)
+        if i + 1 < len(items):
+            expect(page.locator("[data-round-item] input[name=item_id]").first).to_have_value(
+                str(items[i + 1].id), timeout=20000)
+    kept = wait_for_outbox(page, ITEMS, timeout=20)
+    assert ItemResult.select().where(ItemResult.round == round_.id).count() == 0  # nothing reached the server
+    assert sum(it["files"] for it in kept) == FAILS
+    assert {t for it in kept for t in it["fileTypes"]} == {"[object ArrayBuffer]"}
+    queued_bytes = sum(it["size"] for it in kept)
+    record_property("queued_bytes", queued_bytes)
+    print(f"\nqueued_bytes={queued_bytes} ({queued_bytes / 2**20:.2f} MB) for {ITEMS} items, {FAILS} photos")
+    assert queued_bytes <= 5 * 2**20
+
+    # The badge on the page, and the 待上传 page, both offline from the cache.
+    expect(page.locator("[data-outbox-badge] [data-outbox-count]")).to_have_text(str(ITEMS))
+    expect(page.locator("#offline-banner")).to_be_visible()
+    assert re.search(r"离线 · 保存于 \d\d:\d\d", page.locator("#offline-banner").inner_text())
+    screenshot(page, "offline-badge.png")
+    page.goto("/outbox")
+    expect(page.locator("[data-outbox-item]")).to_have_count(ITEMS)
+    screenshot(page, "offline-outbox.png", full_page=False)
+
+    started = time.monotonic()
+    online(context, link)
+    page.locator("[data-outbox-send]").click()
+    wait_for_outbox(page, 0, timeout=60)
+    elapsed = time.monotonic() - started
+    record_property("replay_seconds", elapsed)
+    print(f"replay_seconds={elapsed:.1f}")
+
+    results = list(ItemResult.select().where(ItemResult.round == round_.id))
+    assert len(results) == ITEMS and len({r.item_id for r in results}) == ITEMS  # 0 lost, 0 doubled
+    assert sorted(r.result for r in results).count("fail") == FAILS
+    photos = Attachment.select().where(Attachment.subject.in_([r.subject for r in results])).count()
+    assert photos == FAILS
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden()
+    collector.assert_clean(console=False)  # offline requests log network errors, by design
