@@ -394,8 +394,12 @@
   function messageOf(html) {
     try {
       var doc = new DOMParser().parseFromString(html || "", "text/html");
-      var el = doc.querySelector("main .flash-error, main [role=alert], main .error, main .has-error .error, main p.lead, main h1");
-      return el ? el.textContent.trim().replace(/\s+/g, " ").slice(0, 300) : "";
+      var picks = ["main .flash-error", "main [role=alert]", "main .has-error .error", "main .error", "main h1"];
+      for (var i = 0; i < picks.length; i++) {
+        var el = doc.querySelector(picks[i]);
+        if (el && el.textContent.trim()) return el.textContent.trim().replace(/\s+/g, " ").slice(0, 300);
+      }
+      return "";
     } catch (e) {
       return "";
     }
@@ -680,6 +684,7 @@
   }
 
   function kb(bytes) {
+    if (bytes >= 1024 * 1048576) return (bytes / 1073741824).toFixed(1) + " GB";
     return bytes >= 1024 * 1024 ? (bytes / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";
   }
 

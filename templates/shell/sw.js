@@ -48,9 +48,9 @@ function keep(request, response) {
   const user = response.headers.get("X-Bluebird-User");
   const type = response.headers.get("Content-Type") || "";
   if (!type.startsWith("text/html") || response.redirected) return Promise.resolve();
+  if (!user) return caches.delete(PAGES_CACHE);  // signed out (the login page): nobody's pages stay
   return caches.open(PAGES_CACHE).then((cache) => cache.match(USER_KEY).then((hit) => hit ? hit.text() : "")
     .then((owner) => {
-      if (!user) return owner ? caches.delete(PAGES_CACHE) : null;
       const fresh = owner && owner !== user ? caches.delete(PAGES_CACHE).then(() => caches.open(PAGES_CACHE)) : Promise.resolve(cache);
       return fresh.then((c) => Promise.all([
         c.put(USER_KEY, new Response(user)),

@@ -282,3 +282,183 @@ def test_a_30_item_patrol_with_10_photos_done_offline_arrives_once(
     assert photos == FAILS
     expect(page.locator("[data-outbox-badge]")).to_be_hidden()
     collector.assert_clean(console=False)  # offline requests log network errors, by design
+
+
+# ---- Replay under trouble --------------------------------------------------------------------
+
+class Faults:
+    """WSGI middleware put in front of the live app for one test: delay or fail POSTs."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.delay = 0.0
+        self.fail_once = set()  # paths whose first POST answers 500
+        self.busy = False  # every round POST answers 503 + Retry-After
+        self.log = []  # (path, status)
+
+    def __call__(self, environ, start_response):
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
+        if method == "POST" and path.startswith("/rounds/"):
+            if self.delay:
+                time.sleep(self.delay)
+            if self.busy:
+                self.log.append((path, 503))
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Retry-After", "3600")])
+                return [b"busy"]
+            if path in self.fail_once:
+                self.fail_once.discard(path)
+                self.log.append((path, 500))
+                start_response("500 Internal Server Error", [("Content-Type", "text/html")])
+                return [b"<main><h1>boom</h1></main>"]
+            self.log.append((path, 200))
+        return self.inner(environ, start_response)
+
+
+@pytest.fixture
+def faults(live_server, monkeypatch):
+    f = Faults(live_server.app.app)
+    monkeypatch.setattr(live_server.app, "app", f)
+    return f
+
+
+def _queue_ok_answers(page, items):
+    for item in items:
+        expect(page.locator("[data-round-item] input[name=item_id]").first).to_have_value(str(item.id), timeout=20000)
+        page.locator("[data-round-item] button.answer-ok").click()
+        expect(page.locator("[data-round-item] input[name=item_id]").first).not_to_have_value(str(item.id), timeout=20000)
+    return wait_for_outbox(page, len(items), timeout=20)
+
+
+def _offline_round(phone, link, collector, n):
+    estate, _patch, butler = _site()
+    round_ = patrol(estate, butler, n=n, fails=0)
+    items = list(TemplateItem.select().where(TemplateItem.template == round_.template).order_by(TemplateItem.position))
+    context = phone()
+    page = new_tab(context, collector)
+    login(page, "butler")
+    _open_round(page, round_)
+    offline(context, link)
+    return round_, items, context, page
+
+
+def _results(round_):
+    return list(ItemResult.select().where(ItemResult.round == round_.id))
+
+
+def test_closing_the_page_mid_replay_completes_without_duplicates(phone, link, collector, faults):
+    round_, items, context, page = _offline_round(phone, link, collector, 8)
+    _queue_ok_answers(page, items[:7])
+    faults.delay = 0.4
+    online(context, link)
+    deadline = time.monotonic() + 20
+    while len(_results(round_)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert 2 <= len(_results(round_)) < 7
+    page.close()  # mid-replay: one request may still be on its way
+
+    faults.delay = 0.0
+    again = new_tab(context, collector)
+    again.goto("/outbox")
+    wait_for_outbox(again, 0, timeout=30)
+    results = _results(round_)
+    assert len(results) == 7 and len({r.item_id for r in results}) == 7
+
+
+def test_a_500_on_one_item_is_retried_and_does_not_block_the_others(phone, link, collector, faults):
+    round_, items, context, page = _offline_round(phone, link, collector, 4)
+    _queue_ok_answers(page, items[:3])
+    first = f"/rounds/{round_.id}/items/{items[0].id}"
+    faults.fail_once.add(first)
+    online(context, link)
+    wait_for_outbox(page, 0, timeout=30)
+    posts = [p for p, _s in faults.log]
+    assert faults.log[0] == (first, 500)
+    assert posts.index(f"/rounds/{round_.id}/items/{items[1].id}") < len(posts) - 1  # sent before the retry
+    assert faults.log[-1] == (first, 200)
+    assert len(_results(round_)) == 3
+
+
+def test_a_conflict_is_shown_with_the_servers_message_and_kept_until_resolved(phone, link, collector):
+    estate, patch, butler = _site()
+    unit = factories.make_unit(factories.make_building(estate, "3", patch=patch), "1502")
+    case = factories.make_case(unit, butler)
+    context = phone()
+    page = new_tab(context, collector)
+    login(page, "butler")
+    page.goto(f"/cases/{case.id}")
+    controlled(page)
+    page.reload()  # kept by the service worker
+    page.goto("/outbox")
+    page.goto(f"/cases/{case.id}")
+
+    offline(context, link)
+    form = page.locator(f"form[action$='/cases/{case.id}/calls']")
+    form.locator("input[name=note]").fill("业主说下午在家")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#outbox-toast")).to_have_text("已保存，待上传")
+    wait_for_outbox(page, 1, timeout=10)
+
+    Case.update(status=CaseStatus.CLOSED, closed_at=clock.now()).where(Case.id == case.id).execute()
+    online(context, link)
+    page.goto("/outbox")
+    item = page.locator("[data-outbox-item]")
+    expect(item).to_have_count(1)
+    expect(item).to_have_class(re.compile("state-refused"), timeout=20000)
+    expect(page.locator("[data-outbox-badge]")).to_have_class(re.compile("has-refused"))
+    item.locator("[data-outbox-why]").click()
+    expect(item.locator("[data-outbox-error]")).to_contain_text("该工单已关闭，回访已完成。")
+    page.reload()  # kept: nothing is dropped silently
+    expect(page.locator("[data-outbox-item]")).to_have_count(1)
+    page.on("dialog", lambda d: d.accept())
+    page.locator("[data-outbox-item] [data-outbox-discard]").click()
+    expect(page.locator("[data-outbox-item]")).to_have_count(0)
+    expect(page.locator("[data-outbox-empty]")).to_be_visible()
+
+
+def test_a_service_worker_update_while_five_items_wait_sends_all_five(phone, link, collector, live_server):
+    round_, items, context, page = _offline_round(phone, link, collector, 6)
+    _queue_ok_answers(page, items[:5])
+    old = page.evaluate("navigator.serviceWorker.controller.scriptURL")
+    with live_server.app.rewrite("/sw.js", lambda body: body + b"\n// a new build\n"):
+        online(context, link)
+        page.evaluate("""() => new Promise((resolve) => {
+          navigator.serviceWorker.addEventListener("controllerchange", resolve);
+          navigator.serviceWorker.getRegistration().then((r) => r.update());
+        })""")
+    assert old.endswith("/sw.js")
+    page.reload()
+    wait_for_outbox(page, 0, timeout=30)
+    results = _results(round_)
+    assert len(results) == 5 and len({r.item_id for r in results}) == 5
+
+
+def test_logout_clears_the_pages_asks_about_queued_items_and_shows_nobody_elses(phone, link, collector, faults):
+    round_, items, context, page = _offline_round(phone, link, collector, 3)
+    _queue_ok_answers(page, items[:2])
+    faults.busy = True  # the items stay waiting while online
+    online(context, link)
+    page.goto("/me")
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss() if len(asked) == 1 else dialog.accept()
+
+    page.on("dialog", answer)
+    logout = page.locator("form[action$='/logout'] button")
+    logout.click()
+    page.wait_for_timeout(500)
+    assert page.url.endswith("/me") and "2 条待上传" in asked[0]  # said no: still signed in
+    logout.click()
+    page.wait_for_url("**/login")
+    assert len(asked) == 2
+    assert [k for k in page.evaluate("caches.keys()") if k.startswith("bluebird-pages")] == []
+    assert len(outbox(page)) == 2  # the queue stays on the phone
+
+    # Somebody else signs in on this phone: the first butler's round never shows from the cache.
+    factories.make_user(round_.estate, role="butler", username="butler2", name="王管家", patch=None)
+    login(page, "butler2")
+    offline(context, link)
+    page.goto(f"/rounds/{round_.id}?item={items[2].id}")
+    expect(page.locator("#offline-page")).to_be_visible()
+    assert "李管家" not in page.content()
