@@ -16,7 +16,7 @@ from bluebird.rounds.models import TemplateItem
 from tests import factories
 
 PUBLIC = {"auth.login", "auth.logout", "auth.choose_language", "shell.healthz", "shell.manifest",
-          "shell.service_worker", "shell.offline", "static"}
+          "shell.service_worker", "shell.offline", "shell.ping", "static"}
 
 
 def _routes(app):

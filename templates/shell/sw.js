@@ -63,12 +63,17 @@ function fromCache(url) {
   return caches.open(PAGES_CACHE).then((cache) => cache.match(url, { ignoreVary: true }));
 }
 
-function page(event) {
+function page(event, boosted) {
   const request = event.request;
   return fetch(request).then((response) => {
     event.waitUntil(keep(request, response.clone()).catch(() => null));
     return response;
-  }, () => fromCache(request.url).then((hit) => hit || caches.match(OFFLINE_URL)));
+  }, () => fromCache(request.url).then((hit) => {
+    if (hit) return hit;
+    // htmx's request fails as a network error: static/app.js makes it a real navigation,
+    // which gets the offline notice below (a boosted swap of it would lose the address).
+    return boosted ? Response.error() : caches.match(OFFLINE_URL);
+  }));
 }
 
 self.addEventListener("fetch", (event) => {
@@ -79,7 +84,7 @@ self.addEventListener("fetch", (event) => {
   // A full navigation, or htmx's boosted one (a whole page by XHR): the same page.
   const boosted = request.headers.get("HX-Boosted") === "true" || request.headers.get("HX-History-Restore-Request") === "true";
   if (request.mode === "navigate" || boosted) {
-    event.respondWith(page(event));
+    event.respondWith(page(event, request.mode !== "navigate"));
     return;
   }
   if (SHELL.includes(url.pathname + url.search)) {
