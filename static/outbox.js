@@ -235,6 +235,9 @@
       askPersistence();
       registerSync();
       changed();
+      // A failed send while the phone thinks it is online (a dropped connection): try
+      // again soon; the ping decides whether the server is there.
+      window.setTimeout(function () { replay(false); }, 3000);
       return item;
     });
   }

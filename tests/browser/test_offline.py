@@ -19,7 +19,7 @@ from bluebird.cases.models import Case, CaseStatus
 from bluebird.photos.models import Attachment
 from bluebird.rounds.models import ItemResult, Template, TemplateItem
 from tests import factories
-from tests.browser.conftest import CHROMIUM_ARGS, CSP_LISTENER, DEVICES, TIMEOUT_MS
+from tests.browser.conftest import CSP_LISTENER, DEVICES, TIMEOUT_MS
 from tests.fixtures.photos import make_corpus as corpus
 
 pytestmark = pytest.mark.browser
