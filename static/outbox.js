@@ -344,9 +344,13 @@
     navigator.serviceWorker.controller.postMessage({ type: "warm", urls: urls });
   }
 
+  // The tab bar's pages and 待上传, kept once (the worker keeps field pages only).
   function warmBasics() {
     if (!config || !navigator.serviceWorker || !navigator.serviceWorker.controller) return;
-    navigator.serviceWorker.controller.postMessage({ type: "warm", urls: [config.outboxUrl] });
+    var urls = Array.prototype.map.call(document.querySelectorAll("nav.tabbar a[href], nav.topnav a[href]"),
+      function (a) { return a.getAttribute("href"); });
+    urls.push(config.outboxUrl);
+    navigator.serviceWorker.controller.postMessage({ type: "warm", urls: urls });
   }
 
   // ---- Reachability ----------------------------------------------------------------------------
@@ -816,6 +820,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", start);
+  // Installed on the home screen: ask the browser to keep this site's data (once).
+  window.addEventListener("appinstalled", askPersistence);
+  if (window.matchMedia && window.matchMedia("(display-mode: standalone)").matches) askPersistence();
   // A boosted navigation swapped the body: read the new page's config and marks.
   document.addEventListener("htmx:afterSettle", function (evt) {
     if (evt.target === document.body || (evt.detail && evt.detail.boosted)) {
