@@ -423,7 +423,7 @@
     item.files.forEach(function (f) { data.append(f.field, new Blob([f.data], { type: f.type }), f.name); });
     var headers = { Accept: "text/html", "X-Bluebird-Upload": "1", "X-Bluebird-Replay": item.id };
     if (csrf) headers["X-CSRFToken"] = csrf;
-    return patch(item.id, { attempts: item.attempts + 1, startedAt: Date.now() }).then(function () {
+    return patch(item.id, { attempts: item.attempts + 1, startedAt: Date.now(), state: "waiting" }).then(function () {
       return withTimeout(fetch(item.url, { method: item.method, body: data, credentials: "same-origin", headers: headers }), SEND_TIMEOUT_MS);
     }).then(function (response) {
       var target = response.headers.get("X-Bluebird-Redirect");
@@ -471,12 +471,17 @@
     if (!config) return Promise.resolve();
     running = allItems().then(function (items) {
       queuedCache = items;
-      var due = items.filter(function (it) { return it.state !== "refused" && (force || !it.nextAt || it.nextAt <= Date.now()); });
+      function isDue(it, who) {
+        // Refused only because nobody (or somebody else) was signed in: due again once he is.
+        var relogged = it.state === "refused" && it.status === 401 && who && String(who.user || "") === String(it.user || "");
+        return (it.state !== "refused" || relogged) && (force || relogged || !it.nextAt || it.nextAt <= Date.now());
+      }
       if (!items.length) return ping();
-      if (!due.length) return null;
+      if (!items.some(function (it) { return isDue(it, null) || (it.state === "refused" && it.status === 401); })) return null;
       return withLock(function () {
         return ping().then(function (who) {
           if (!who) return null;
+          var due = items.filter(function (it) { return isDue(it, who); });
           setStatus("sending");
           return due.reduce(function (chain, item) {
             return chain.then(function (stop) {

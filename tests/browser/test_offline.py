@@ -462,3 +462,21 @@ def test_logout_clears_the_pages_asks_about_queued_items_and_shows_nobody_elses(
     page.goto(f"/rounds/{round_.id}?item={items[2].id}")
     expect(page.locator("#offline-page")).to_be_visible()
     assert "李管家" not in page.content()
+
+
+def test_an_expired_session_keeps_the_item_until_he_logs_in_again(phone, link, collector):
+    round_, items, context, page = _offline_round(phone, link, collector, 2)
+    _queue_ok_answers(page, items[:1])
+    context.clear_cookies()  # the session ended while the phone was offline
+    online(context, link)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and outbox(page)[0]["state"] != "refused":
+        page.wait_for_timeout(200)
+    (item,) = outbox(page)
+    assert item["state"] == "refused" and item["status"] == 401
+    assert item["lastError"] == "登录已过期：请重新登录后上传。"
+    assert _results(round_) == []
+
+    login(page, "butler")  # back in: the item goes by itself
+    wait_for_outbox(page, 0, timeout=20)
+    assert len(_results(round_)) == 1
