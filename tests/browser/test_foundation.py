@@ -212,12 +212,13 @@ def test_offline_navigation_shows_the_offline_page(new_page, login, screenshot, 
     _wait_for_service_worker(page)
     context = page.context
 
-    # A full navigation: the network fails, the service worker answers with the notice.
+    # A full navigation to a page that needs the network (not a field page: those are
+    # kept, tests/browser/test_offline.py): the service worker answers with the notice.
     context.set_offline(True)
-    page.goto("/estate/")
+    page.goto("/notifications/")
     page.locator("#offline-page").wait_for()
     assert "网络已断开" in page.locator("#offline-page h1").inner_text()
-    assert page.url.endswith("/estate/")
+    assert page.url.endswith("/notifications/")
     screenshot(page, "offline.png")
 
     # A boosted link: htmx cannot send, app.js turns it into a navigation, same notice.
@@ -225,7 +226,7 @@ def test_offline_navigation_shows_the_offline_page(new_page, login, screenshot, 
     page.goto("/agenda")
     page.locator("nav.tabbar").wait_for()
     page.evaluate(_CONTROLLED)
-    tab = page.locator("nav.tabbar a.tab", has_text="工单")
+    tab = page.locator("nav.tabbar a.tab", has_text="我的")
     target = tab.get_attribute("href")
     context.set_offline(True)
     tab.click()
@@ -266,9 +267,12 @@ def test_a_first_visit_downloads_each_shell_file_once(new_page, live_server, mon
     page = new_page("phone")
     page.goto("/login")
     _wait_for_service_worker(page)
-    page.wait_for_function("""async () => {
-      const name = (await caches.keys()).find(k => k.startsWith("bluebird-shell-"));
-      return name && (await (await caches.open(name)).keys()).length >= 10;
+    page.evaluate("""async () => {
+      for (let i = 0; i < 100; i++) {
+        const name = (await caches.keys()).find(k => k.startsWith("bluebird-shell-"));
+        if (name && (await (await caches.open(name)).keys()).length >= 10) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }""")
     # A static file sent with a cookie varies on it, so it cannot count here; issue #16's
     # cookie fix (no cookie on static files) makes `cookied` empty.

@@ -12,7 +12,7 @@ import threading
 import time
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Error, expect
 
 from bluebird import clock
 from bluebird.cases.models import Case, CaseStatus
@@ -158,7 +158,16 @@ def login(page, username):
 
 
 def controlled(page):
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
+    """The service worker controls the page (page.evaluate: our CSP refuses wait_for_function's eval)."""
+    page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
+    if not page.evaluate("!!navigator.serviceWorker.controller"):
+        page.reload()  # a navigation after activation is always controlled
+    page.evaluate("""() => new Promise((resolve, reject) => {
+      const sw = navigator.serviceWorker;
+      if (sw.controller) return resolve(true);
+      const timer = setTimeout(() => reject(new Error("no service worker took control")), 15000);
+      sw.addEventListener("controllerchange", () => { clearTimeout(timer); resolve(true); }, { once: true });
+    })""")
 
 
 def cached_pages(page):
@@ -169,6 +178,20 @@ def cached_pages(page):
 
 
 def outbox(page):
+    """The outbox's items as the page's outbox.js reads them (waits out a navigation)."""
+    for _ in range(50):
+        try:
+            if page.evaluate("() => !!window.BluebirdOutbox"):
+                return _outbox(page)
+            page.wait_for_timeout(100)
+        except Error as exc:
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+            page.wait_for_timeout(100)
+    return _outbox(page)
+
+
+def _outbox(page):
     return page.evaluate("""() => window.BluebirdOutbox.items().then(items => items.map(it => ({
       id: it.id, url: it.url, state: it.state, attempts: it.attempts, size: it.size,
       files: it.files.length, lastError: it.lastError, status: it.status,
