@@ -377,7 +377,22 @@
     if (reachable === value) return;
     reachable = value;
     showBanner();
+    if (value === false) refreshNow();
   }
+
+  // A page kept from earlier shows the time it was made as "now" in its time fields (a
+  // visitor's time in): untouched ones get the phone's clock, so the answer says when.
+  function refreshNow() {
+    var d = new Date();
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    var now = d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+    document.querySelectorAll("input[type=datetime-local]").forEach(function (input) {
+      if (input.value && input.value === input.defaultValue && !input.dataset.touched) input.value = now;
+    });
+  }
+  document.addEventListener("input", function (evt) {
+    if (evt.target && evt.target.type === "datetime-local") evt.target.dataset.touched = "1";
+  });
 
   function isOffline() {
     return navigator.onLine === false || reachable === false;
@@ -813,6 +828,7 @@
     readConfig();
     showBanner();
     if (!config) return;
+    if (isOffline()) refreshNow();
     setupPage();
     changed().then(function () {
       replay(false).then(function () {

@@ -16,6 +16,7 @@ from playwright.sync_api import Error, expect
 
 from bluebird import clock
 from bluebird.cases.models import Case, CaseStatus
+from bluebird.frontdesk.models import Visitor
 from bluebird.photos.models import Attachment
 from bluebird.rounds.models import ItemResult, Template, TemplateItem
 from tests import factories
@@ -118,9 +119,9 @@ def phone(browser, link, collector, live_server):
     """A 390 px phone context through the link, service workers allowed."""
     contexts = []
 
-    def make():
+    def make(device="phone"):
         context = browser.new_context(base_url=link.url, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      service_workers="allow", **DEVICES["phone"])
+                                      service_workers="allow", **DEVICES[device])
         context.set_default_timeout(TIMEOUT_MS)
         context.add_init_script(CSP_LISTENER)
         contexts.append(context)
@@ -503,3 +504,34 @@ def test_an_expired_session_keeps_the_item_until_he_logs_in_again(phone, link, c
     login(page, "butler")  # back in: the item goes by itself
     wait_for_outbox(page, 0, timeout=20)
     assert len(_results(round_)) == 1
+
+
+def test_the_desk_logs_a_visitor_offline_on_the_tablet(phone, link, collector):
+    estate, patch, _butler = _site()
+    factories.make_unit(factories.make_building(estate, "3", patch=patch), "1502")
+    factories.make_user(estate, role="reception", username="reception", name="刘前台")
+    context = phone("tablet")
+    page = new_tab(context, collector)
+    login(page, "reception")
+    page.goto("/desk/visitors/new")
+    controlled(page)
+    page.reload()  # kept by the service worker
+    page.wait_for_timeout(1500)  # the desk's page is made a while before the visitor comes
+
+    offline(context, link)
+    page.reload()  # from the cache, with the banner
+    expect(page.locator("#offline-banner")).to_be_visible()
+    form = page.locator("form[action$='/desk/visitors/new']")
+    form.locator("input[name=name]").fill("王五")
+    form.locator("input[name=purpose]").fill("探亲")
+    form.locator("input[name=unit_code]").fill("3-1502")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#outbox-toast")).to_have_text("已保存，待上传")
+    (item,) = wait_for_outbox(page, 1, timeout=10)
+    assert item["url"] == "/desk/visitors/new"
+    assert Visitor.select().count() == 0
+
+    online(context, link)
+    wait_for_outbox(page, 0, timeout=30)
+    (visitor,) = list(Visitor.select())
+    assert visitor.name == "王五" and visitor.unit.code == "3-1502"
