@@ -535,3 +535,26 @@ def test_the_desk_logs_a_visitor_offline_on_the_tablet(phone, link, collector):
     wait_for_outbox(page, 0, timeout=30)
     (visitor,) = list(Visitor.select())
     assert visitor.name == "王五" and visitor.unit.code == "3-1502"
+
+
+def test_a_service_worker_update_waits_while_an_upload_runs(phone, link, collector, live_server):
+    _estate, _patch, _butler = _site()
+    context = phone()
+    page = new_tab(context, collector)
+    login(page, "butler")
+    controlled(page)
+    # The outbox holds this lock for as long as it uploads (static/outbox.js).
+    page.evaluate("""() => { navigator.locks.request("bluebird-outbox-upload",
+      () => new Promise((release) => { window.releaseUpload = release; })); }""")
+    with live_server.app.rewrite("/sw.js", lambda body: body + b"\n// a new build\n"):
+        page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+        page.wait_for_timeout(2000)
+        state = page.evaluate("""() => navigator.serviceWorker.getRegistration().then((r) => ({
+          installing: !!r.installing, waiting: !!r.waiting }))""")
+        assert state["installing"] or state["waiting"], state  # not yet in charge
+        changed = page.evaluate("""() => new Promise((resolve) => {
+          navigator.serviceWorker.addEventListener("controllerchange", () => resolve(true));
+          window.releaseUpload();
+          setTimeout(() => resolve(false), 10000);
+        })""")
+    assert changed  # the upload over, the new worker takes over
