@@ -109,3 +109,17 @@ def test_a_replay_after_a_crash_while_opening_the_case_completes_case_and_photos
 
     assert _answer(butler_client, round_, item, key).status_code == 200
     assert Case.select().count() == 1 and Attachment.select().count() == 4
+
+
+def test_a_page_loads_only_the_scripts_it_uses(butler_client, estate, butler):
+    """photos.js only where a photo can be chosen, signature.js only at the move-in finish."""
+    agenda = butler_client.get("/agenda").get_data(as_text=True)
+    assert "htmx" in agenda and "outbox.js" in agenda
+    assert "photos.js" not in agenda and "signature.js" not in agenda
+    unit = factories.make_unit(factories.make_building(estate, "3", patch=butler.patch), "1502")
+    case = factories.make_case(unit, butler)
+    page = butler_client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "photos.js" in page and "signature.js" not in page
+    round_, _item = _round(estate, butler)
+    patrol = butler_client.get(f"/rounds/{round_.id}").get_data(as_text=True)
+    assert "photos.js" in patrol and "signature.js" not in patrol
