@@ -21,25 +21,17 @@
     });
   }
 
-  function showOffline() {
-    var banner = document.getElementById("offline-banner");
-    if (banner) banner.hidden = navigator.onLine;
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     stampUuids(document);
-    showOffline();
   });
   document.addEventListener("htmx:load", function (evt) { stampUuids(evt.target); });
-  window.addEventListener("online", showOffline);
-  window.addEventListener("offline", showOffline);
+  // The offline banner and the outbox are static/outbox.js's.
 
   // A boosted link that cannot reach the server becomes a real navigation, so the
   // service worker can answer it with the offline page instead of nothing happening.
   document.addEventListener("htmx:sendError", function (evt) {
     var cfg = evt.detail.requestConfig;
     if (cfg && cfg.verb === "get" && (cfg.boosted || evt.detail.boosted)) window.location.href = cfg.path;
-    showOffline();
   });
 
   // Case form: tap a resident to fill the contact, or a suggested unit to fill the unit.

@@ -8,6 +8,7 @@
 // so a dropped connection loses nothing. No inline scripts (strict CSP), no libraries.
 (function () {
   "use strict";
+  if (window.BluebirdPhotos) return; // loaded again by a boosted page swap: once is enough
 
   var MAX_SIDE = 1600;
   var QUALITY = 0.85;
@@ -362,6 +363,8 @@
     state.items.forEach(function (item) { data.append(input.name, item.blob, item.name); });
 
     var action = actionOf(form);
+    var outbox = window.BluebirdOutbox;
+    if (outbox && outbox.isOffline()) return keep(form, data, action); // no signal: straight to the outbox
     var xhr = new XMLHttpRequest();
     xhr.open((form.getAttribute("method") || "post").toUpperCase(), action);
     xhr.setRequestHeader("Accept", "text/html");
@@ -376,7 +379,8 @@
       }
     });
     xhr.onload = function () {
-      if (xhr.status === 0) return failed(form);
+      if (xhr.status === 0) return lost(form, data, action);
+      if (xhr.status === 503 && outbox) return keep(form, data, action); // busy: the outbox retries
       var target = xhr.getResponseHeader("X-Bluebird-Redirect");
       if (xhr.status === 200 && target) {
         if (progress) progress.value = 100;
@@ -392,8 +396,28 @@
       }
       showResponse(form, input, xhr);
     };
-    xhr.onerror = xhr.ontimeout = xhr.onabort = function () { failed(form); };
+    xhr.onerror = xhr.ontimeout = function () { lost(form, data, action); };
+    xhr.onabort = function () { failed(form); };
     xhr.send(data);
+  }
+
+  // The network failed: the outbox (static/outbox.js) keeps the submission, small photos
+  // and all, and sends it when the signal returns. Without it, the files stay in the input.
+  function lost(form, data, action) {
+    if (window.BluebirdOutbox) return keep(form, data, action);
+    failed(form);
+  }
+
+  function keep(form, data, action) {
+    var state = stateOf(form);
+    window.BluebirdOutbox.capture(form, data, action).then(function () {
+      state.items = [];
+      state.generation++;
+      clearPreviews(form, state);
+      setBusy(form, false);
+    }, function () {
+      failed(form);
+    });
   }
 
   function failed(form) {
@@ -470,6 +494,8 @@
       failed(form);
     });
   });
+
+  window.BluebirdPhotos = { prepare: prepare };
 
   // Back from the next page (bfcache): the form must not stay stuck in "sending".
   window.addEventListener("pageshow", function (evt) {

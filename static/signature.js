@@ -2,6 +2,8 @@
 // submit the drawing travels as a PNG data URL in a hidden field. No inline scripts.
 (function () {
   "use strict";
+  if (window.bluebirdSignature) return; // loaded again by a boosted page swap: once is enough
+  window.bluebirdSignature = true;
 
   function setup(canvas) {
     var ctx = canvas.getContext("2d");
@@ -62,6 +64,8 @@
       if (!c.dataset.ready) { c.dataset.ready = "1"; setup(c); }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  // Only the move-in finish loads this file, maybe after the page was swapped in.
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { init(document); });
+  else init(document);
   document.addEventListener("htmx:load", function (evt) { init(evt.target); });
 })();

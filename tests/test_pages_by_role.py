@@ -33,6 +33,7 @@ PAGES = {
     # One row of that board; opened bare (no ?user= or ?role=) it has no row to show.
     "shell.overdue": {role: 404 if role in OFFICE else 403 for role in ROLES},
     "shell.more": EVERYONE,  # 更多: what the phone tab bar has no room for
+    "shell.outbox": EVERYONE,  # 待上传: this device's outbox (drawn from IndexedDB)
     "auth.me": EVERYONE,
     "duties.agenda": EVERYONE,
     "notify.index": EVERYONE,

@@ -16,7 +16,7 @@ from bluebird.rounds.models import TemplateItem
 from tests import factories
 
 PUBLIC = {"auth.login", "auth.logout", "auth.choose_language", "shell.healthz", "shell.manifest",
-          "shell.service_worker", "shell.offline", "static",
+          "shell.service_worker", "shell.offline", "shell.ping", "static",
           # The owner's survey page: its signed link is the key (tests/test_survey.py; PAGES has it for ANONYMOUS).
           "survey_public.form"}
 

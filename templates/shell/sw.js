@@ -1,15 +1,29 @@
-// Bluebird service worker: a versioned app shell and an offline page for navigations.
+// Bluebird service worker: a versioned app shell, the field pages kept for offline use
+// (network first, the last copy when the network fails), and the offline notice.
+// The outbox itself lives in IndexedDB (static/outbox.js): nothing here touches it, so
+// an update of this worker can never drop or strand a queued submission.
 const VERSION = "{{ version }}";
 const SHELL_CACHE = "bluebird-shell-" + VERSION;
+const PAGES_CACHE = "bluebird-pages";  // one person's pages only (USER_KEY says whose)
+const USER_KEY = "/__bluebird_user";
 const SHELL = {{ shell | tojson }};
+const FIELD_PAGES = {{ field_pages | tojson }};
 const OFFLINE_URL = "{{ url_for('shell.offline') }}";
+const UPLOAD_LOCK = "{{ lock }}";
+
+function waitForUploads() {
+  // An upload in progress holds this lock (static/outbox.js): take over only after it.
+  if (!(self.navigator && self.navigator.locks)) return Promise.resolve();
+  return self.navigator.locks.request(UPLOAD_LOCK, () => null);
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
-    // cache: "reload" goes past the HTTP cache: a new shell is always the new build
-    // (static URLs carry ?v=<hash of the static files> as well).
+    // The static URLs carry ?v=<hash of the static files>, so the HTTP cache's copy is
+    // this build's: the files the page just loaded are not downloaded a second time.
     caches.open(SHELL_CACHE)
-      .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" }))))
+      .then((cache) => cache.addAll(SHELL))
+      .then(waitForUploads)
       .then(() => self.skipWaiting())
   );
 });
@@ -24,19 +38,80 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+function isFieldPage(url) {
+  return FIELD_PAGES.some((prefix) => url.pathname === prefix || url.pathname.startsWith(prefix));
+}
+
+// Keep a page only when it is a whole page of the signed-in person; a page of somebody
+// else (or the login page after a logout) empties the cache first.
+function keep(request, response) {
+  const user = response.headers.get("X-Bluebird-User");
+  const type = response.headers.get("Content-Type") || "";
+  if (!type.startsWith("text/html") || response.redirected) return Promise.resolve();
+  if (!user) return caches.delete(PAGES_CACHE);  // signed out (the login page): nobody's pages stay
+  return caches.open(PAGES_CACHE).then((cache) => cache.match(USER_KEY).then((hit) => hit ? hit.text() : "")
+    .then((owner) => {
+      const fresh = owner && owner !== user ? caches.delete(PAGES_CACHE).then(() => caches.open(PAGES_CACHE)) : Promise.resolve(cache);
+      return fresh.then((c) => Promise.all([
+        c.put(USER_KEY, new Response(user)),
+        response.status === 200 && isFieldPage(new URL(request.url)) ? c.put(request.url, response) : null,
+      ]));
+    }));
+}
+
+function fromCache(url) {
+  return caches.open(PAGES_CACHE).then((cache) => cache.match(url, { ignoreVary: true }));
+}
+
+function page(event, boosted) {
+  const request = event.request;
+  return fetch(request).then((response) => {
+    event.waitUntil(keep(request, response.clone()).catch(() => null));
+    return response;
+  }, () => fromCache(request.url).then((hit) => {
+    if (hit) return hit;
+    // htmx's request fails as a network error: static/app.js makes it a real navigation,
+    // which gets the offline notice below (a boosted swap of it would lose the address).
+    return boosted ? Response.error() : caches.match(OFFLINE_URL);
+  }));
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (request.mode === "navigate") {
-    // Pages are always fresh from the network (they carry live duties); offline gets the notice.
-    event.respondWith(fetch(request).catch(() => caches.match(OFFLINE_URL)));
+  // A full navigation, or htmx's boosted one (a whole page by XHR): the same page.
+  const boosted = request.headers.get("HX-Boosted") === "true" || request.headers.get("HX-History-Restore-Request") === "true";
+  if (request.mode === "navigate" || boosted) {
+    event.respondWith(page(event, request.mode !== "navigate"));
     return;
   }
   if (SHELL.includes(url.pathname + url.search)) {
     event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
   }
+});
+
+// The page asks for field pages to be kept ahead (a round's items), or to forget them.
+self.addEventListener("message", (event) => {
+  const data = event.data || {};
+  if (data.type === "warm" && Array.isArray(data.urls)) {
+    event.waitUntil(data.urls.reduce((chain, path) => chain.then(() => {
+      const url = new URL(path, self.location.origin).href;
+      return fromCache(url).then((hit) => hit && !data.refresh ? null
+        : fetch(url, { credentials: "same-origin" }).then((r) => keep(new Request(url), r)).catch(() => null));
+    }), Promise.resolve()));
+  } else if (data.type === "forget") {
+    event.waitUntil(caches.delete(PAGES_CACHE));
+  }
+});
+
+// Background Sync where the browser has it (Chromium): wake an open page's outbox. The
+// outbox does not depend on it: it also replays on load, online, visibility and a timer.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "bluebird-outbox") return;
+  event.waitUntil(self.clients.matchAll({ type: "window" })
+    .then((windows) => windows.forEach((w) => w.postMessage({ type: "replay" }))));
 });
 
 // ---- Notifications (bluebird/notify): show every push, open the exact item on a tap,
