@@ -18,12 +18,31 @@ LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 30
 SERIES_CLASSES = 6  # .chart-s0 … .chart-s5 in app.css
 
 
+def _nice_step(span):
+    """A step of 1, 2, 2.5 or 5 times a power of ten that cuts `span` into about four bands."""
+    import math
+
+    raw = span / 4
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+
+
 def _scale(values, y_min=None, y_max=None):
+    """The axis from lo to hi, widened to whole steps so the grid reads 0, 25, 50, 75, 100."""
+    import math
+
     known = [v for v in values if v is not None]
     lo = min(known + [0]) if y_min is None else y_min
     hi = max(known + [1]) if y_max is None else y_max
     if hi <= lo:
         hi = lo + 1
+    step = _nice_step(hi - lo)
+    if y_min is None:
+        lo = math.floor(lo / step) * step
+    if y_max is None:
+        hi = lo + math.ceil((hi - lo) / step - 1e-9) * step
+    if hi - lo > 4 * step:  # four bands of the grid: widen the step to fit them
+        step = (hi - lo) / 4
     return lo, hi
 
 

@@ -34,3 +34,12 @@ def test_bar_chart_and_escaping():
     svg = _parse(markup)
     assert len(svg.findall(f".//{SVG}rect")) == 2
     assert "style=" not in markup  # the CSP forbids inline style
+
+
+def test_the_axis_reads_in_round_numbers():
+    svg = str(line_chart(["1月", "2月"], [("s", [98.9, 61])], title="t"))
+    labels = [t.split(">")[1].split("<")[0] for t in svg.split('<text class="chart-axis"')[1:6]]
+    assert labels == ["0", "25", "50", "75", "100"]
+    svg = str(bar_chart(["a", "b"], [3, 7], title="t"))
+    labels = [t.split(">")[1].split("<")[0] for t in svg.split('<text class="chart-axis"')[1:6]]
+    assert labels == ["0", "2", "4", "6", "8"]
