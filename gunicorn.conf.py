@@ -9,6 +9,7 @@ side by side: (2 x cores) + 1 workers.
 Every setting can be overridden on the command line (`-w`, `--threads`, `-b`) or by
 BLUEBIRD_WEB_WORKERS, BLUEBIRD_WEB_THREADS and BLUEBIRD_BIND.
 """
+import gc
 import multiprocessing
 import os
 
@@ -38,5 +39,17 @@ control_socket_disable = True
 
 
 def post_fork(server, worker):
-    """Keep the limit above in step with --threads given on the command line."""
+    """Keep the limit above in step with --threads given on the command line; freeze
+    what the fork inherited (gunicorn itself) out of the collector's full passes."""
     worker.worker_connections = worker.cfg.threads + 1
+    gc.freeze()
+
+
+def post_worker_init(worker):
+    """The app is loaded now (post_fork runs before it, without preload_app): freeze it too.
+
+    A full collection otherwise walks every module, template and route about every 200
+    requests, and that request waits 40-50 ms; frozen, a full pass sees only new objects.
+    """
+    gc.collect()
+    gc.freeze()
