@@ -108,3 +108,31 @@ def test_the_case_page_makes_at_most_nine_queries(app, busy_case, butler_client,
     text = page.get_data(as_text=True)
     assert "李师傅" in text and technician.name in text  # the names are all still there
     assert len(statements) <= CASE_PAGE_MAX_QUERIES, "\n".join(str(s) for s, _ in statements)
+
+
+def test_agenda_rows_say_what_the_model_and_the_filters_say(app, butler, estate):
+    """The one-pass rows (compiled SQL, cached link patterns, one zone conversion) carry
+    the same label, link and times the Duty model and the `when` filters give."""
+    from flask_login import login_user
+
+    from bluebird.duties import agenda
+    from bluebird.duties.models import Duty
+    from bluebird.web import full_when, short_when
+
+    clock.set_now(T0)
+    building = factories.make_building(estate, "3", patch=butler.patch)
+    case = factories.make_case(factories.make_unit(building, "1502"), butler)
+    subjects = [case.subject, "unit:12", "nowhere:3", case.subject]
+    for i, due_in in enumerate([timedelta(hours=-30), timedelta(hours=2), timedelta(days=1), timedelta(days=400)]):
+        factories.make_duty(butler, kind="callback_24h" if i % 2 else "test_duty", subject=subjects[i], due_in=due_in)
+    with app.test_request_context("/agenda"):
+        login_user(butler)
+        rows, more = agenda.rows_for(butler, clock.now(), 100)
+        duties = list(Duty.open_for(butler))
+        assert not more and len(rows) == len(duties) == 4
+        for row, duty in zip(rows, duties, strict=True):
+            assert (row.title, row.due_at, str(row.label)) == (duty.title, duty.due_at, str(duty.label))
+            assert row.url == duty.url
+            assert (row.iso, row.full, row.short) == (duty.due_at.isoformat() + "Z", full_when(duty.due_at),
+                                                      short_when(duty.due_at))
+            assert row.overdue == (duty.due_at < clock.now())

@@ -6,15 +6,18 @@ rows are named tuples of ready strings: each kind's label is made once per reque
 duty link comes from its subject's cached URL pattern, and the three forms of the due
 time (ISO, full, short) are computed in the same loop. The template only lays them out.
 """
+from datetime import datetime
 from itertools import groupby
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from flask import g
 from markupsafe import Markup, escape
 
+from bluebird.db import db
 from bluebird.duties import rules
 from bluebird.duties.models import Duty
-from bluebird.web import full_when, short_when
+from bluebird.web import when_parts
 
 
 class Row(NamedTuple):
@@ -56,17 +59,43 @@ def _links():
     return link
 
 
+_SQL: dict = {}  # (database, supervises, limit) -> (sql, [(user attribute or None, value)])
+_PROBE = {"id": -70001, "role": "\x00role\x00", "estate_id": -70002}
+
+
+def _agenda_sql(user, limit: int):
+    """Duty.open_for's SQL, compiled once per shape: building it cost more than running it.
+
+    The query is built for a probe user whose id, role and estate are sentinels; each
+    request puts the real user's values where the sentinels were.
+    """
+    key = (id(db.obj), bool(user.supervises), limit)
+    cached = _SQL.get(key)
+    if cached is None:
+        probe = SimpleNamespace(supervises=user.supervises, **_PROBE)
+        sql, params = Duty.open_for(probe, limit=limit).select(*COLUMNS).limit(limit).sql()
+        slots = {value: name for name, value in _PROBE.items()}
+        cached = _SQL[key] = (sql, [(slots.get(p), p) for p in params])
+    sql, plan = cached
+    return sql, [getattr(user, name) if name else value for name, value in plan]
+
+
+def _when(value):
+    """SQLite hands back text, PostgreSQL a datetime (peewee's strptime loop is slow)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def rows_for(user, now, limit: int):
     """My open duties as rows, soonest first: (rows, more) where more says the list was cut."""
-    query = Duty.open_for(user, limit=limit + 1).select(*COLUMNS).limit(limit + 1).tuples()
     labels, link, rows = {}, _links(), []
-    for _id, kind, subject, title, assignee_id, due_at, missed_at, escalated_at in query:
+    for _id, kind, subject, title, assignee_id, due_at, missed_at, escalated_at in db.execute_sql(
+            *_agenda_sql(user, limit + 1)).fetchall():
+        due_at = _when(due_at)
         label = labels.get(kind)
         if label is None:
             label = labels[kind] = escape(str(rules.kind_label(kind)))
         rows.append(Row(kind, label, title, link(subject, kind), due_at, due_at < now, missed_at is not None,
-                        escalated_at is not None and assignee_id != user.id,
-                        due_at.isoformat() + "Z", full_when(due_at), short_when(due_at)))
+                        escalated_at is not None and assignee_id != user.id, *when_parts(due_at)))
     return rows[:limit], len(rows) > limit
 
 
