@@ -28,7 +28,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench._common import Browser, Series, capture_sql, chunks, figure, note  # noqa: E402
 
 TARGET_P95_MS = 25.0
-TARGET_RATIO = 0.6
 BLOCK = 50  # requests per alternating block
 PASSWORD = "bluebird"
 
@@ -304,14 +303,15 @@ def main(argv=None) -> int:
             s = series[name]
             figure(f"{name}_p50_ms", s.p(50), "ms")
             figure(f"{name}_p95_ms", s.p(95), "ms")
+        # The throughput ratio against the bare page is measured over HTTP now, under
+        # gunicorn as deployed (bench/http.py: agenda_ratio_vs_bare and the others);
+        # in-process it left out the server, compression and the cookies. Context only:
         ratio = series["agenda"].throughput / series["bare"].throughput
-        figure("throughput_ratio_vs_bare", ratio, "-", digits=3)
+        note(f"in-process agenda/bare throughput: {ratio:.3f} (the figure is bench/http.py's agenda_ratio_vs_bare)")
         note(f"throughput (req/s): agenda {series['agenda'].throughput:.0f}, bare {series['bare'].throughput:.0f}, "
              f"search {series['search'].throughput:.0f}, unit_page {series['unit_page'].throughput:.0f}")
         misses = [f"{name} p95 {series[name].p(95):.1f} ms > {TARGET_P95_MS:.0f} ms"
                   for name in ("agenda", "search", "unit_page") if series[name].p(95) > TARGET_P95_MS]
-        if ratio < TARGET_RATIO:
-            misses.append(f"throughput ratio {ratio:.2f} < {TARGET_RATIO}")
         note("targets: " + ("all met" if not misses else "missed: " + "; ".join(misses)))
 
         if args.profile:
