@@ -9,7 +9,7 @@ with the service worker blocked so the HTTP cache alone is tested.
 import pytest
 
 from tests import factories
-from tests.browser.conftest import login
+from tests.browser.conftest import login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -76,6 +76,7 @@ def test_a_navigation_after_the_first_visit_revalidates_nothing(phone_page, butl
     page.wait_for_load_state("networkidle")
     first = [r["url"] for r in wire.requests.values() if "/static/" in r["url"]]
     assert first, "the first visit loaded no static file?"
+    screenshot(page, "perf-agenda.png")
     for url in ("/cases/", "/estate/", "/agenda"):
         wire.reset()
         page.goto(url)
