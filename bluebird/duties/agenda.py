@@ -88,6 +88,7 @@ def _when(value):
 def rows_for(user, now, limit: int):
     """My open duties as rows, soonest first: (rows, more) where more says the list was cut."""
     labels, link, rows = {}, _links(), []
+    me = user.id  # once: `user` is usually flask-login's proxy, a lookup per access
     for _id, kind, subject, title, assignee_id, due_at, missed_at, escalated_at in db.execute_sql(
             *_agenda_sql(user, limit + 1)).fetchall():
         due_at = _when(due_at)
@@ -95,7 +96,7 @@ def rows_for(user, now, limit: int):
         if label is None:
             label = labels[kind] = escape(str(rules.kind_label(kind)))
         rows.append(Row(kind, label, title, link(subject, kind), due_at, due_at < now, missed_at is not None,
-                        escalated_at is not None and assignee_id != user.id, *when_parts(due_at)))
+                        escalated_at is not None and assignee_id != me, *when_parts(due_at)))
     return rows[:limit], len(rows) > limit
 
 
