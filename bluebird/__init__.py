@@ -193,6 +193,9 @@ def _register_hooks(app):
                 # Compression (after this hook) swaps the file for a compressing stream:
                 # the file must still be closed when the response is.
                 response.call_on_close(response.response.close)
+            if response.status_code == 206:
+                # A byte range of the file: compressing it would garble the range.
+                response.headers["Content-Encoding"] = "identity"
             if request.args.get("v") == app.config["STATIC_VERSION"]:
                 # This URL names this content for good: a repeat visit asks for nothing.
                 response.cache_control.immutable = True

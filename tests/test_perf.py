@@ -136,3 +136,12 @@ def test_agenda_rows_say_what_the_model_and_the_filters_say(app, butler, estate)
             assert (row.iso, row.full, row.short) == (duty.due_at.isoformat() + "Z", full_when(duty.due_at),
                                                       short_when(duty.due_at))
             assert row.overdue == (duty.due_at < clock.now())
+
+
+def test_a_byte_range_of_a_static_file_is_not_compressed(app, client):
+    response = client.get(f"/static/app.css?v={app.config['STATIC_VERSION']}",
+                          headers={"Range": "bytes=0-99", "Accept-Encoding": "gzip"})
+    assert response.status_code == 206
+    assert response.headers.get("Content-Encoding") in (None, "identity")
+    assert len(response.data) == 100
+    response.close()
