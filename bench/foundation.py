@@ -14,6 +14,7 @@ reported, never turned into a failure.
 """
 import argparse
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -28,7 +29,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench._common import Browser, Series, capture_sql, chunks, figure, note  # noqa: E402
 
 TARGET_P95_MS = 25.0
-TARGET_RATIO = 0.6
 BLOCK = 50  # requests per alternating block
 PASSWORD = "bluebird"
 
@@ -249,6 +249,8 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=30, help="untimed requests per page first")
     parser.add_argument("--bare-rows", type=int, default=100,
                         help="rows in the bare page's list (100 = what the agenda shows, so the pages match in size)")
+    parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false",
+                        help="time the full collections without gc.freeze() (what the app did before)")
     parser.add_argument("--profile", choices=["agenda", "search", "unit"],
                         help="also cProfile that page (after the timed run) and print the top costs on stderr")
     args = parser.parse_args(argv)
@@ -291,6 +293,21 @@ def main(argv=None) -> int:
             sql = count_queries(lambda call=call: call(1))
             note(f"queries per request: {name} {len(sql)}")
 
+        # As app.py and gunicorn.conf.py do once the app is loaded: freeze what is there, then
+        # time every full (generation 2) collection during the timed requests.
+        if args.gc_freeze:
+            gc.collect()
+            gc.freeze()
+        pauses, started = [], {}
+
+        def on_gc(phase, info):
+            if info["generation"] == 2:
+                if phase == "start":
+                    started["t"] = time.perf_counter()
+                elif "t" in started:
+                    pauses.append(time.perf_counter() - started.pop("t"))
+
+        gc.callbacks.append(on_gc)
         series = {name: Series(name) for name in calls}
         # Alternate blocks (and their order) so drift and neighbours' load hit every page alike.
         for round_no, (offset, count) in enumerate(chunks(n, BLOCK)):
@@ -300,18 +317,22 @@ def main(argv=None) -> int:
             for name in order:
                 series[name].run(calls[name], count, offset)
 
+        gc.callbacks.remove(on_gc)
+        figure("gc_full_max_ms", max(pauses, default=0.0) * 1000, "ms")
+        note(f"full collections during the timed requests: {len(pauses)} (target: the longest <= 5 ms)")
         for name in ("agenda", "search", "unit_page", "bare"):
             s = series[name]
             figure(f"{name}_p50_ms", s.p(50), "ms")
             figure(f"{name}_p95_ms", s.p(95), "ms")
+        # The throughput ratio against the bare page is measured over HTTP now, under
+        # gunicorn as deployed (bench/http.py: agenda_ratio_vs_bare and the others);
+        # in-process it left out the server, compression and the cookies. Context only:
         ratio = series["agenda"].throughput / series["bare"].throughput
-        figure("throughput_ratio_vs_bare", ratio, "-", digits=3)
+        note(f"in-process agenda/bare throughput: {ratio:.3f} (the figure is bench/http.py's agenda_ratio_vs_bare)")
         note(f"throughput (req/s): agenda {series['agenda'].throughput:.0f}, bare {series['bare'].throughput:.0f}, "
              f"search {series['search'].throughput:.0f}, unit_page {series['unit_page'].throughput:.0f}")
         misses = [f"{name} p95 {series[name].p(95):.1f} ms > {TARGET_P95_MS:.0f} ms"
                   for name in ("agenda", "search", "unit_page") if series[name].p(95) > TARGET_P95_MS]
-        if ratio < TARGET_RATIO:
-            misses.append(f"throughput ratio {ratio:.2f} < {TARGET_RATIO}")
         note("targets: " + ("all met" if not misses else "missed: " + "; ".join(misses)))
 
         if args.profile:

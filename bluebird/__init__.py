@@ -14,6 +14,7 @@ from bluebird import config as config_module
 from bluebird.db import db, make_database
 from bluebird.extensions import (
     babel,
+    compress,
     csrf,
     limiter,
     login_manager,
@@ -88,6 +89,12 @@ def _bind_extensions(app):
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
     warn_if_limits_unshared(app)
+    # Compression runs after every other after_request hook (it is registered first):
+    # pages, fragments, JSON and the static files go out as zstd, br or gzip.
+    compress.init_app(app)
+    from bluebird import sessions
+
+    sessions.init_app(app)
 
     from bluebird.auth.service import user_for_session
 
@@ -186,7 +193,18 @@ def _register_hooks(app):
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
         response.vary.add("HX-Request")
-        if request.endpoint != "static" and "Cache-Control" not in response.headers:
+        if request.endpoint == "static":
+            if hasattr(response.response, "close"):
+                # Compression (after this hook) swaps the file for a compressing stream:
+                # the file must still be closed when the response is.
+                response.call_on_close(response.response.close)
+            if response.status_code == 206:
+                # A byte range of the file: compressing it would garble the range.
+                response.headers["Content-Encoding"] = "identity"
+            if request.args.get("v") == app.config["STATIC_VERSION"]:
+                # This URL names this content for good: a repeat visit asks for nothing.
+                response.cache_control.immutable = True
+        elif "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -84,6 +84,13 @@ def from_env(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,  # a tablet left open all shift must still submit
         "PASSWORD_HASH_PARAMS": {},
         "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),
+        # Flask-Compress (README "Deployment": nginx does it in front at scale). Static
+        # files are streamed, so they take the streaming list; gzip for old clients.
+        "COMPRESS_ALGORITHM": ["zstd", "br", "gzip"],
+        "COMPRESS_ALGORITHM_STREAMING": ["zstd", "br", "gzip"],
+        "COMPRESS_LEVEL": 6,
+        "COMPRESS_BR_LEVEL": 4,
+        "COMPRESS_MIN_SIZE": 500,
         # Web push and the WeCom robot (bluebird/notify; README "Notifications").
         "VAPID_PRIVATE_KEY": env.get("BLUEBIRD_VAPID_PRIVATE_KEY") or _instance_vapid_key(instance_path),
         "VAPID_SUBJECT": env.get("BLUEBIRD_VAPID_SUBJECT", "mailto:admin@bluebird.invalid"),

@@ -155,3 +155,20 @@ def full_when(moment) -> str:
     """The full local date and time, for a tooltip."""
     zone = _when_context()[0]
     return f"{moment.replace(tzinfo=UTC).astimezone(zone):%Y-%m-%d %H:%M}"
+
+
+def when_parts(moment) -> tuple[str, str, str]:
+    """(ISO, full, short) forms of one UTC moment from one zone conversion: the agenda's
+    rows (bluebird/duties/agenda.py) format a hundred due times in one pass."""
+    zone, today, words, weekdays = _when_context()
+    local = moment.replace(tzinfo=UTC).astimezone(zone)
+    hm = f"{local.hour:02d}:{local.minute:02d}"
+    full = f"{local.year:04d}-{local.month:02d}-{local.day:02d} {hm}"
+    offset = (local.date() - today).days
+    if offset in words:
+        short = words[offset] % {"time": hm}
+    elif local.year == today.year:
+        short = f"{local.month}/{local.day} {weekdays[local.weekday()]} {hm}"
+    else:
+        short = f"{local.year}/{local.month}/{local.day} {hm}"
+    return moment.isoformat() + "Z", full, short

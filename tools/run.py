@@ -25,6 +25,7 @@ def commands(host: str, port: str, bindir: Path, instance: Path) -> list[list[st
     return [
         [str(bindir / "huey_consumer"), "bluebird.tasks.huey", "--workers", "4",
          "--logfile", str(instance / "queue.log"), "--quiet"],
+        # app.py calls gc.freeze() once the app is loaded (in this child, where it runs).
         [str(bindir / "flask"), "--app", "app", "run", "--host", host, "--port", str(port)],
     ]
 

@@ -93,6 +93,12 @@ class Case(ReplaySafe):
             (("unit", "id"), False),
         )
 
+    @classmethod
+    def with_unit(cls, estate_id, case_id):
+        """One case of an estate with its unit in the same query (the case page), or None."""
+        return (cls.select(cls, Unit).join(Unit, JOIN.LEFT_OUTER, on=(cls.unit == Unit.id))
+                .where((cls.id == case_id) & (cls.estate == estate_id)).first())
+
     @property
     def subject(self) -> str:
         """The key duties and the timeline use for this case."""

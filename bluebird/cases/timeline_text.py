@@ -1,4 +1,5 @@
 """How a case's timeline events read, in the user's language."""
+from flask import g
 from flask_babel import gettext as _
 
 from bluebird.cases.kinds import SATISFACTION, TARGETS, CallKind
@@ -13,7 +14,8 @@ def describe(event) -> str:
     if verb == "dispatched":
         from bluebird.auth.models import User
 
-        who = User.get_or_none(User.id == d.get("to")) if d.get("to") else None
+        # The case page has already fetched everybody it names (cases/views.py, _people).
+        who = g.get("people", {}).get(d.get("to")) or (User.get_or_none(User.id == d.get("to")) if d.get("to") else None)
         return _("dispatched to %(who)s", who=who.name if who else d.get("department") or "—")
     if verb == "routed":
         return _("routed (%(target)s) to the responsible head", target=TARGETS.get(d.get("target"), ""))

@@ -77,6 +77,11 @@ def register_anchor(kind: str, element_id: str) -> None:
     _ANCHORS[kind] = element_id
 
 
+def anchor_for(kind: str | None) -> str | None:
+    """The element id a duty of `kind` lands on, if one was registered."""
+    return _ANCHORS.get(kind)
+
+
 def link_for(subject: str, kind: str | None = None) -> str | None:
     """The page where a duty about `subject` is done, one tap from the agenda, at its form."""
     prefix, _, rest = subject.partition(":")

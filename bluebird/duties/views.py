@@ -1,12 +1,12 @@
 """The agenda (我的待办) and the supervisor's overdue board."""
 from datetime import timedelta
-from itertools import groupby
 
 from flask import Blueprint
 from flask_login import current_user, login_required
 
 from bluebird import clock
 from bluebird.auth.models import User
+from bluebird.duties import agenda as agenda_rows
 from bluebird.duties.models import Duty
 from bluebird.web import estate_id, render
 
@@ -39,30 +39,17 @@ VOID_SHOWN = timedelta(hours=24)  # a voided duty stays on the agenda, struck th
 @login_required
 def agenda():
     """List my open duties, soonest due first; overdue ones in red."""
-    duties = list(Duty.open_for(current_user, limit=AGENDA_LIMIT + 1).limit(AGENDA_LIMIT + 1))
     now = clock.now()
+    rows, more = agenda_rows.rows_for(current_user, now, AGENDA_LIMIT)
     return render(
         "duties/agenda.html",
         "duties/_list.html",
-        duties=duties[:AGENDA_LIMIT],
-        rows=grouped(duties[:AGENDA_LIMIT]),
-        more=len(duties) > AGENDA_LIMIT,
+        duties=rows,
+        rows=agenda_rows.grouped(rows),
+        more=more,
         voided=list(Duty.voided_for(current_user, now - VOID_SHOWN)),
         now=now,
     )
-
-
-def grouped(duties, threshold=3):
-    """Fold runs of the same kind due at the same time (a week of vacant-unit patrols)
-    into one row, so the agenda stays a list a butler can read at a glance."""
-    rows = []
-    for _key, run in groupby(duties, key=lambda d: (d.kind, d.due_at)):
-        run = list(run)
-        if len(run) > threshold:
-            rows.append(("group", run))
-        else:
-            rows.extend(("one", d) for d in run)
-    return rows
 
 
 def overdue_board(limit=20):

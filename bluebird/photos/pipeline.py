@@ -219,6 +219,11 @@ def _decode_small(im: Image.Image, target: tuple[int, int]) -> Image.Image:
     try:
         if im.format in ("JPEG", "MPO"):
             im.draft(None, target)  # libjpeg decodes at 1/2, 1/4 or 1/8: the main saving
+        elif im.format == "HEIF":
+            # HEVC has no reduced-scale decode; pillow-heif's draft() picks an embedded
+            # thumbnail instead when one is an exact scaled copy at least `target` big
+            # (some phones store 1024-2048 px previews; an iPhone's 320 px one is too small).
+            im.draft(None, target)
         im.load()
         if im.mode not in ("RGB", "L", "CMYK"):
             im = _flatten(im)

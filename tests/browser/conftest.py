@@ -77,6 +77,8 @@ class _LiveApp:
         try:
             fn = self.rewrites.get(environ.get("PATH_INFO"))
             if fn is not None:
+                # fn edits the plain body: ask the app for it uncompressed.
+                environ = {k: v for k, v in environ.items() if k != "HTTP_ACCEPT_ENCODING"}
                 return self._stream(self._rewritten(environ, start_response, fn))
             body = self.app(environ, start_response)
         except BaseException:
