@@ -274,9 +274,8 @@ def test_a_first_visit_downloads_each_shell_file_once(new_page, live_server, mon
         await new Promise((r) => setTimeout(r, 100));
       }
     }""")
-    # A static file sent with a cookie varies on it, so it cannot count here; issue #16's
-    # cookie fix (no cookie on static files) makes `cookied` empty.
-    doubled = sorted({p for p in seen if seen.count(p) > 1} - cookied)
+    assert cookied == set(), f"static files sent with a cookie: {sorted(cookied)}"
+    doubled = sorted({p for p in seen if seen.count(p) > 1})
     assert doubled == [], f"downloaded twice: {doubled}"
     shell = page.evaluate("""async () => {
       const name = (await caches.keys()).find(k => k.startsWith("bluebird-shell-"));
