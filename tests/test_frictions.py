@@ -212,9 +212,9 @@ def test_no_duty_of_a_patch_without_butler_lands_on_every_butler(
     newcomer = factories.make_user(estate, role="butler", username="n1", patch=two_patches["one"])
     from bluebird.estate import coverage
 
-    assert coverage.hand_over(newcomer) == 4  # the three, and the patch's weekly visit list
+    assert coverage.hand_over(newcomer) == 4  # the three, and the permit's start-of-works call (开工祝贺)
     assert set(made) <= _agenda_kinds(newcomer)
-    assert Duty.get(Duty.kind == "visit_plan").assignee_id == newcomer.id
+    assert {d.kind for d in Duty.select().where(Duty.assignee == newcomer.id)} == set(made) | {"reno_congrats"}
     assert Parcel.select().count() == 1
 
 

@@ -27,7 +27,7 @@ class SheetStatus:
     ISSUED = "issued"  # handed to the person: the appeal window runs
     SIGNED = "signed"  # signed by the supervisor: frozen, later changes are corrections
 
-    LABELS = {OPEN: _l("This month, so far"), CLOSED: _l("Month closed"), ISSUED: _l("Issued"),
+    LABELS = {OPEN: _l("This month, so far"), CLOSED: _l("Month closed"), ISSUED: _l("Issued to staff"),
               SIGNED: _l("Signed")}
 
 
