@@ -50,6 +50,12 @@ def _nice(x):
     return f"{x:g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
+class Chart(Markup):
+    """The SVG markup, carrying its title as `.caption` for a visible <figcaption>."""
+
+    __slots__ = ("caption",)
+
+
 def _frame(title, lo, hi, labels, body):
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
@@ -69,7 +75,9 @@ def _frame(title, lo, hi, labels, body):
         parts.append(f'<text class="chart-axis" x="{x:.1f}" y="{HEIGHT - 10}" text-anchor="middle">{escape(label)}</text>')
     parts.extend(body)
     parts.append("</svg>")
-    return Markup("".join(parts))
+    chart = Chart("".join(parts))
+    chart.caption = title
+    return chart
 
 
 def line_chart(labels, series, *, title, y_min=None, y_max=None):

@@ -43,3 +43,8 @@ def test_the_axis_reads_in_round_numbers():
     svg = str(bar_chart(["a", "b"], [3, 7], title="t"))
     labels = [t.split(">")[1].split("<")[0] for t in svg.split('<text class="chart-axis"')[1:6]]
     assert labels == ["0", "2", "4", "6", "8"]
+
+
+def test_a_chart_carries_its_title_for_a_visible_caption():
+    chart = bar_chart(["a"], [1], title="每周投诉")
+    assert chart.caption == "每周投诉" and str(chart).startswith("<svg")
