@@ -5,7 +5,7 @@ the blueprint live in views_*.py, imported at the end.
 """
 from datetime import timedelta
 
-from flask import Blueprint, abort, redirect, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +18,7 @@ from bluebird.frontdesk import clocks, daylog, handover, routine
 from bluebird.frontdesk.models import CallKind, Handover, KeyKind, Parcel
 from bluebird.frontdesk.service import DESK, DeskError
 from bluebird.frontdesk.timeline_text import describe
+from bluebird.timeline import models as timeline
 from bluebird.web import estate_id, is_htmx, render
 
 bp = Blueprint("frontdesk", __name__)
@@ -95,6 +96,13 @@ def fail(form, exc: DeskError):
         field.errors = list(field.errors) + [exc.message]
         return None
     return exc.message
+
+
+def once(entry, do):
+    """Do a desk step on `entry` once per submission (the form's client_uuid): a replay of a
+    step already done does nothing and is answered as done (see timeline.once)."""
+    return timeline.once(request.form.get("client_uuid"), estate_id=entry.estate_id, actor_id=current_user.id,
+                         subject=entry.subject, conflict=DeskError, action=do)
 
 
 def see_other(endpoint, **values):
