@@ -146,3 +146,45 @@ def test_another_persons_or_things_uuid_is_refused_and_another_estates_case_is_4
                               factories.make_user(other_estate, "reception"))
     assert reception_client.post(f"/cases/{far.id}/comment", {"client_uuid": str(uuid.uuid4()), "text": "x"}
                                  ).status_code == 404
+
+
+def test_a_replayed_dispatch_is_one_step(app, reception_client, site, receptionist, technician):
+    case = factories.make_case(site["unit"], receptionist)
+    form = {"client_uuid": str(uuid.uuid4()), "assignee": str(technician.id), "department": ""}
+    assert _at_once(app, reception_client, f"/cases/{case.id}/dispatch", form) == [303] * TIMES
+    assert _events(case.subject, "dispatched") == 1
+
+
+def test_a_replayed_answer_to_a_message_is_answered_as_done(app, butler_client, site, receptionist, butler):
+    message = factories.make_message(receptionist, butler)
+    form = {"client_uuid": str(uuid.uuid4()), "text": "已回电"}
+    assert _at_once(app, butler_client, f"/desk/messages/{message.id}/answer", form) == [303] * TIMES
+    assert _events(message.subject, "answered") == 1
+    again = butler_client.post(f"/desk/messages/{message.id}/answer", dict(form, client_uuid=str(uuid.uuid4())))
+    assert again.status_code == 409 and "这条留言已经回复过了。" in _text(again)
+
+
+def test_a_replayed_hand_over_acceptance_is_answered_as_done(app, site, receptionist):
+    handover = factories.make_handover(receptionist)
+    relief = Client(app)
+    assert relief.login(factories.make_user(receptionist.estate, "reception", name="赵前台").username
+                        ).status_code == 303
+    form = {"client_uuid": str(uuid.uuid4()), "note": "已清点"}
+    assert _at_once(app, relief, f"/desk/handovers/{handover.id}/accept", form) == [303] * TIMES
+    assert _events(handover.subject, "accepted") == 1
+    again = relief.post(f"/desk/handovers/{handover.id}/accept", dict(form, client_uuid=str(uuid.uuid4())))
+    assert again.status_code == 409 and "已由 赵前台" in _text(again)
+
+
+def test_a_replayed_sorted_tap_is_one_line_on_the_desk_timeline(app, reception_client, site, receptionist):
+    form = {"client_uuid": str(uuid.uuid4())}
+    assert _at_once(app, reception_client, "/desk/open/sorted", form) == [303] * TIMES
+    assert _events(f"desk:{receptionist.estate_id}", "sorted") == 1
+
+
+def test_a_replayed_permit_step_advances_it_once(app, butler_client, site, butler):
+    permit = factories.make_permit(site["unit"], butler, status="applied")
+    form = {"client_uuid": str(uuid.uuid4())}
+    assert _at_once(app, butler_client, f"/renovations/{permit.id}/advance", form) == [303] * TIMES
+    assert _events(permit.subject, "status") == 1
+    assert type(permit).get_by_id(permit.id).status == "approved"

@@ -144,11 +144,18 @@ def open_items():
                   sort_due=routine.due_now(estate, clocks.SORT), routine=routine.today(estate), now=clock.now())
 
 
+def _settle(kind):
+    # A replay of the same tap records the desk's "sorted"/"posted" line once.
+    timeline.once(request.form.get("client_uuid"), estate_id=current_user.estate_id, actor_id=current_user.id,
+                  subject=f"desk:{current_user.estate_id}", conflict=DeskError,
+                  action=lambda: routine.settle(current_user.estate, current_user, kind))
+
+
 @bp.route("/desk/open/sorted", methods=["POST"])
 def sorted_items():
     """The desk sorted the open items and passed them on: the routine duty closes."""
     desk_only()
-    routine.settle(current_user.estate, current_user, clocks.SORT)
+    _settle(clocks.SORT)
     return see_other("frontdesk.open_items")
 
 
@@ -156,7 +163,7 @@ def sorted_items():
 def posted():
     """The day's hand-overs and renovation paperwork are posted: the 17:00 duty closes."""
     desk_only()
-    routine.settle(current_user.estate, current_user, clocks.POST)
+    _settle(clocks.POST)
     return see_other("frontdesk.log_day")
 
 

@@ -163,7 +163,7 @@ def handover_accept(handover_id):
     if not form.validate():
         return handover_show(handover_id, status=422, form=form)
     try:
-        handover.accept(entry, current_user, form.note.data or "")
+        once(entry, lambda: handover.accept(entry, current_user, form.note.data or ""))
     except DeskError as exc:
         return handover_show(handover_id, status=exc.status, error=exc.message, form=form)
     return see_other("frontdesk.handover_show", handover_id=entry.id)

@@ -9,7 +9,8 @@ from bluebird.auth.models import User
 from bluebird.db import ReplaySafe, parse_uuid, replayed
 from bluebird.estate.models import Estate
 
-# The client_uuid of the step being done (see `once`): the next event recorded carries it.
+# The step being done (see `once`): (client_uuid, subject). The next event recorded about
+# that subject carries the uuid.
 _claim: ContextVar = ContextVar("timeline_claim", default=None)
 
 
@@ -47,8 +48,9 @@ class Event(ReplaySafe):
 def record(estate_id, subject: str, actor, verb: str, **detail) -> Event:
     """Append one event to a thing's timeline (the first one of a step done through `once`
     carries the step's client_uuid)."""
-    key = _claim.get()
-    if key is not None:
+    claim, key = _claim.get(), None
+    if claim is not None and claim[1] == subject:
+        key = claim[0]
         _claim.set(None)
     return Event.create(
         client_uuid=key,
@@ -70,8 +72,8 @@ def applied(client_uuid, *, estate_id, actor_id, subject) -> bool:
 def once(client_uuid, *, estate_id, actor_id, subject, conflict, action):
     """Do one state change (dispatch, return a key, a visitor out…) once per submission.
 
-    `action()` runs the step in its own transaction; the first event it records carries the
-    uuid (unique). A replay of a step already done returns None and does nothing: found
+    `action()` runs the step in its own transaction; the first event it records about
+    `subject` carries the uuid (unique). A replay of a step already done returns None and does nothing: found
     before acting, or after acting when a twin sent at the same moment won (our event's
     insert fails and the transaction rolls back, or the step meets the state the twin left
     and raises `conflict` with status 409). A different submission gets its honest 409.
@@ -82,7 +84,7 @@ def once(client_uuid, *, estate_id, actor_id, subject, conflict, action):
     scope = {"estate_id": estate_id, "actor_id": actor_id, "subject": subject}
     if applied(key, **scope):
         return None
-    token = _claim.set(key)
+    token = _claim.set((key, subject))
     try:
         return action()
     except IntegrityError:
