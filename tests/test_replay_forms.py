@@ -188,3 +188,28 @@ def test_a_replayed_permit_step_advances_it_once(app, butler_client, site, butle
     assert _at_once(app, butler_client, f"/renovations/{permit.id}/advance", form) == [303] * TIMES
     assert _events(permit.subject, "status") == 1
     assert type(permit).get_by_id(permit.id).status == "approved"
+
+
+def test_a_replayed_repair_done_report_is_one_step(app, tech_client, site, receptionist, technician):
+    case = factories.make_case(site["unit"], receptionist, status="on_site", assignee=technician,
+                               dispatched_at=T0, arrived_at=T0)
+    form = {"client_uuid": str(uuid.uuid4()), "work_done": "更换水管接头", "materials": "接头1个"}
+    assert _at_once(app, tech_client, f"/cases/{case.id}/finish", form) == [303] * TIMES
+    assert _events(case.subject, "done") == 1
+    again = tech_client.post(f"/cases/{case.id}/finish", dict(form, client_uuid=str(uuid.uuid4())))
+    assert again.status_code == 409 and "只有进行中的报修才能完工。" in _text(again)
+
+
+def test_a_replayed_round_finish_is_one_step(app, butler_client, site, butler):
+    from bluebird.rounds.models import Template, TemplateItem
+
+    template = Template.create(estate=butler.estate_id, family="patrol", name="巡查", version=1)
+    item = TemplateItem.create(template=template, position=1, section="公共区域", text="检查点 01")
+    round_ = factories.make_round(butler.estate, butler)
+    assert butler_client.post(f"/rounds/{round_.id}/items/{item.id}", {
+        "client_uuid": str(uuid.uuid4()), "item_id": str(item.id), "result": "ok"}).status_code == 303
+    form = {"client_uuid": str(uuid.uuid4()), "note": ""}
+    assert _at_once(app, butler_client, f"/rounds/{round_.id}/finish", form) == [303] * TIMES
+    assert _events(round_.subject, "finished") == 1
+    again = butler_client.post(f"/rounds/{round_.id}/finish", dict(form, client_uuid=str(uuid.uuid4())))
+    assert again.status_code == 409 and "本次检查已完成。" in _text(again)
