@@ -14,6 +14,7 @@ from bluebird.frontdesk.models import KeyLoan
 from bluebird.timeline.models import Event
 from tests import factories
 from tests.fixtures.app import Client
+from tests.test_assessment import issued  # noqa: F401 - a fixture: November's sheet, issued
 
 T0 = datetime(2026, 11, 23, 1, 0)  # Monday 09:00 in Shanghai
 CONFLICT = "这次提交的编号已被使用"
@@ -213,3 +214,12 @@ def test_a_replayed_round_finish_is_one_step(app, butler_client, site, butler):
     assert _events(round_.subject, "finished") == 1
     again = butler_client.post(f"/rounds/{round_.id}/finish", dict(form, client_uuid=str(uuid.uuid4())))
     assert again.status_code == 409 and "本次检查已完成。" in _text(again)
+
+
+def test_a_replayed_signature_of_a_sheet_is_one_step(app, issued, butler, manager_client):  # noqa: F811
+    url = f"/assessment/people/{butler.id}/sign?m=2026-11"
+    form = {"client_uuid": str(uuid.uuid4())}
+    assert _at_once(app, manager_client, url, form) == [303] * TIMES
+    assert _events(issued.subject, "assessment_signed") == 1
+    again = manager_client.post(url, {"client_uuid": str(uuid.uuid4())})
+    assert again.status_code == 409 and "考核表已签字。" in _text(again)
