@@ -198,7 +198,7 @@
   }
 
   // Keep one submission. Resolves with the item once it is safely in IndexedDB.
-  function capture(form, data, url, method) {
+  function capture(form, data, url, method, waitMs) {
     if (!config) readConfig();
     url = new URL(url || form.getAttribute("action") || location.href, location.href);
     return unpack(data).then(function (parts) {
@@ -223,7 +223,7 @@
         state: "waiting", // waiting | refused
         lastError: "",
         status: 0,
-        nextAt: 0
+        nextAt: waitMs > 0 ? Date.now() + waitMs : 0 // a 503's Retry-After
       };
       item.size = sizeOf(item);
       return getItem(item.id).then(function (existing) {
@@ -233,8 +233,11 @@
     }).then(function (item) {
       afterCapture(form, item);
       askPersistence();
-      registerSync();
       changed();
+      // A busy server said when to come back (Retry-After): the timer for held items does
+      // it; neither a sync wake-up (it forces) nor the early retry below goes before.
+      if (waitMs > 0) return item;
+      registerSync();
       // A failed send while the phone thinks it is online (a dropped connection): try
       // again soon; the ping decides whether the server is there.
       window.setTimeout(function () { replay(false); }, 3000);
@@ -639,13 +642,13 @@
     }
   }
 
-  function keepHtmx(evt) {
+  function keepHtmx(evt, waitMs) {
     var cfg = evt.detail && evt.detail.requestConfig;
-    var elt = evt.detail && evt.detail.elt;
+    var elt = (cfg && cfg.elt) || (evt.detail && evt.detail.elt); // beforeSwap's elt is the target
     var form = elt && (elt.tagName === "FORM" ? elt : elt.closest && elt.closest("form"));
     if (!cfg || !form || !eligible(form, cfg.verb, cfg.path)) return false;
     var data = cfg.formData instanceof FormData ? cfg.formData : formDataOf(form);
-    capture(form, data, cfg.path, cfg.verb);
+    capture(form, data, cfg.path, cfg.verb, waitMs);
     return true;
   }
 
@@ -657,6 +660,19 @@
   document.addEventListener("htmx:sendError", function (evt) {
     setReachable(false);
     keepHtmx(evt);
+  });
+
+  // A 503 (the server busy: no turn at the write gate) answered to a boosted form: nothing
+  // was saved, so it is kept like a failed send (as photos.js does for uploads), the page
+  // stays as it is, and it goes again after its Retry-After, with the same client_uuid.
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var xhr = evt.detail && evt.detail.xhr;
+    if (!xhr || xhr.status !== 503) return;
+    var after = parseInt(xhr.getResponseHeader("Retry-After") || "", 10);
+    if (keepHtmx(evt, after > 0 ? after * 1000 : 0)) {
+      evt.detail.shouldSwap = false;
+      evt.detail.isError = false; // kept, not failed: no error page, no second capture
+    }
   });
 
   document.addEventListener("submit", function (evt) {

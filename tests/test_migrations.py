@@ -164,3 +164,18 @@ def test_016_adds_assessment_tables_and_the_counted_duties_index_keeping_duties(
                     "assessment_annual"} <= tables
             assert {"duty_counted", "duty_estate_kind_due"} <= {i.name for i in old.get_indexes("duty")}
             assert old.execute_sql("SELECT kind FROM duty").fetchall() == [("daily_patrol",)]
+
+
+def test_024_gives_timeline_events_and_calls_a_unique_client_uuid(app):
+    """An office from before 024 keeps its timeline and calls (no uuid) and gets the unique
+    client_uuid a replayed step is recognised by."""
+    event = ("INSERT INTO event (estate_id, subject, actor_id, verb, detail, at) VALUES "
+             "(1, 'case:1', NULL, 'comment', '{}', '2025-01-01 00:00:00')")
+    with old_office("021_owner_survey", event) as old:
+        assert "024_replay_safe_steps" in upgrade()
+        with old.connection_context():
+            assert old.execute_sql("SELECT verb, client_uuid FROM event").fetchall() == [("comment", None)]
+            assert "client_uuid" in {c.name for c in old.get_columns("call")}
+            unique = {i.name for i in old.get_indexes("event") if i.unique}
+            assert "event_client_uuid" in unique
+            assert "call_client_uuid" in {i.name for i in old.get_indexes("call") if i.unique}

@@ -19,7 +19,7 @@ from bluebird.auth import roles
 from bluebird.auth.models import User
 from bluebird.duties.models import Duty
 from bluebird.duties.rules import link_for
-from bluebird.timeline.models import Event
+from bluebird.timeline.models import Event, once
 from bluebird.web import get_scoped_or_404, render, require_role
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
@@ -297,6 +297,12 @@ def _stored_sheet(person):
     return found
 
 
+def _once(sheet, do):
+    # A replay of the same issue/sign tap (its client_uuid) is answered as done, not "already".
+    return once(request.form.get("client_uuid"), estate_id=sheet.estate_id, actor_id=current_user.id,
+                subject=sheet.subject, conflict=service.AssessmentError, action=do)
+
+
 @bp.route("/people/<int:user_id>/issue", methods=["POST"])
 def issue(user_id):
     _supervisor()
@@ -305,7 +311,7 @@ def issue(user_id):
     if found is None:
         return _sheet_page(person, status=409, error=_("The month is still running: a sheet is issued after the "
                                                         "month closes."))
-    return _act(person, lambda: service.issue(found, current_user))
+    return _act(person, lambda: _once(found, lambda: service.issue(found, current_user)))
 
 
 @bp.route("/people/<int:user_id>/sign", methods=["POST"])
@@ -316,7 +322,7 @@ def sign(user_id):
     if found is None:
         return _sheet_page(person, status=409, error=_("Issue the sheet first: the person sees it and may appeal "
                                                         "before it is signed."))
-    return _act(person, lambda: service.sign(found, current_user))
+    return _act(person, lambda: _once(found, lambda: service.sign(found, current_user)))
 
 
 @bp.route("/people/<int:user_id>/recompute", methods=["POST"])

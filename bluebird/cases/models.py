@@ -145,8 +145,10 @@ class Case(ReplaySafe):
         )
 
 
-class Call(BaseModel):
+class Call(ReplaySafe):
     """A call made about a case: telling the owner, a call-back, a satisfaction call."""
+
+    replay_scope = ("case", "by")
 
     case = ForeignKeyField(Case, backref="calls", on_delete="CASCADE")
     kind = CharField(max_length=24)

@@ -244,7 +244,7 @@ CLOSES = {
 }
 
 
-def log_call(case: Case, actor, kind: str, *, reached=True, note="", satisfaction="") -> Call:
+def log_call(case: Case, actor, kind: str, *, reached=True, note="", satisfaction="", client_uuid=None) -> Call:
     """Record a call to the owner; it closes its duty, and a verdict may close the case."""
     if not case.is_open:
         raise CaseError(_l("This case is closed; its call-backs are done."), status=409)
@@ -257,8 +257,11 @@ def log_call(case: Case, actor, kind: str, *, reached=True, note="", satisfactio
         raise CaseError(_l("Record what the owner said: satisfied, basically satisfied or not."), status=422,
                         field="satisfaction")
     with db.atomic():
-        call = Call.create(case=case, kind=kind, by=actor.id, at=clock.now(), reached=reached,
-                           note=(note or "")[:300], satisfaction=satisfaction if reached else "")
+        call, created = create_once(Call, client_uuid, case=case.id, kind=kind, by=actor.id, at=clock.now(),
+                                    reached=reached, note=(note or "")[:300],
+                                    satisfaction=satisfaction if reached else "")
+        if not created:  # the same call sent again: the first one stands
+            return call
         _event(case, actor.id, "call", call=kind, reached=reached, note=call.note, satisfaction=call.satisfaction)
         if reached:
             close_duties(case.subject, CLOSES[kind], actor.id)

@@ -31,7 +31,7 @@ from bluebird.estate.models import Unit
 from bluebird.forms import choices
 from bluebird.photos import service as photos
 from bluebird.photos.models import Attachment
-from bluebird.timeline.models import Event
+from bluebird.timeline.models import Event, once
 from bluebird.web import estate_id, get_scoped_or_404, render
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -256,8 +256,9 @@ def _step(case_id, form_cls, key, action):
         form.assignee.choices = _technicians()
     if form is not None and not form.validate_on_submit():
         return _page(case, status=422, **{key: form})
-    try:
-        action(case, form)
+    try:  # a replay of a step already done (same client_uuid) does nothing and lands here too
+        once(request.form.get("client_uuid"), estate_id=case.estate_id, actor_id=current_user.id,
+             subject=case.subject, conflict=service.CaseError, action=lambda: action(case, form))
     except service.CaseError as exc:
         return _page(case, status=exc.status, error=exc.message, **({key: form} if form else {}))
     except photos.PhotoError as exc:
@@ -300,7 +301,7 @@ def call(case_id):
     """Log a call to the owner; it closes the matching duty."""
     return _step(case_id, CallForm, "call", lambda case, f: service.log_call(
         case, current_user, f.kind.data, reached=f.reached.data == "yes", note=f.note.data or "",
-        satisfaction=f.satisfaction.data or ""))
+        satisfaction=f.satisfaction.data or "", client_uuid=request.form.get("client_uuid")))
 
 
 @bp.route("/<int:case_id>/resolve", methods=["POST"])

@@ -5,7 +5,7 @@ the blueprint live in views_*.py, imported at the end.
 """
 from datetime import timedelta
 
-from flask import Blueprint, abort, redirect, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +18,7 @@ from bluebird.frontdesk import clocks, daylog, handover, routine
 from bluebird.frontdesk.models import CallKind, Handover, KeyKind, Parcel
 from bluebird.frontdesk.service import DESK, DeskError
 from bluebird.frontdesk.timeline_text import describe
+from bluebird.timeline import models as timeline
 from bluebird.web import estate_id, is_htmx, render
 
 bp = Blueprint("frontdesk", __name__)
@@ -97,6 +98,13 @@ def fail(form, exc: DeskError):
     return exc.message
 
 
+def once(entry, do):
+    """Do a desk step on `entry` once per submission (the form's client_uuid): a replay of a
+    step already done does nothing and is answered as done (see timeline.once)."""
+    return timeline.once(request.form.get("client_uuid"), estate_id=entry.estate_id, actor_id=current_user.id,
+                         subject=entry.subject, conflict=DeskError, action=do)
+
+
 def see_other(endpoint, **values):
     return redirect(url_for(endpoint, **values), code=303)
 
@@ -136,11 +144,18 @@ def open_items():
                   sort_due=routine.due_now(estate, clocks.SORT), routine=routine.today(estate), now=clock.now())
 
 
+def _settle(kind):
+    # A replay of the same tap records the desk's "sorted"/"posted" line once.
+    timeline.once(request.form.get("client_uuid"), estate_id=current_user.estate_id, actor_id=current_user.id,
+                  subject=f"desk:{current_user.estate_id}", conflict=DeskError,
+                  action=lambda: routine.settle(current_user.estate, current_user, kind))
+
+
 @bp.route("/desk/open/sorted", methods=["POST"])
 def sorted_items():
     """The desk sorted the open items and passed them on: the routine duty closes."""
     desk_only()
-    routine.settle(current_user.estate, current_user, clocks.SORT)
+    _settle(clocks.SORT)
     return see_other("frontdesk.open_items")
 
 
@@ -148,7 +163,7 @@ def sorted_items():
 def posted():
     """The day's hand-overs and renovation paperwork are posted: the 17:00 duty closes."""
     desk_only()
-    routine.settle(current_user.estate, current_user, clocks.POST)
+    _settle(clocks.POST)
     return see_other("frontdesk.log_day")
 
 

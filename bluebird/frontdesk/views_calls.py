@@ -14,6 +14,7 @@ from bluebird.frontdesk.views import (
     desk_only,
     fail,
     now_input,
+    once,
     see_other,
     staff_choices,
     today,
@@ -147,8 +148,9 @@ def call_pass(call_id):
         return _call_page(entry, status=422, error=_("Choose repair, complaint, inquiry or message."),
                           pass_form=form)
     try:
-        service.classify(entry, current_user, form.then.data, recipient=form.recipient.data,
-                         trade=form.trade.data, target=form.target.data, promised_on=form.promised_on.data)
+        once(entry, lambda: service.classify(entry, current_user, form.then.data, recipient=form.recipient.data,
+                                             trade=form.trade.data, target=form.target.data,
+                                             promised_on=form.promised_on.data))
     except DeskError as exc:
         return _call_page(entry, status=exc.status, error=fail(form, exc), pass_form=form)
     return see_other("frontdesk.call", call_id=entry.id)
@@ -243,7 +245,7 @@ def message_answer(message_id):
     if not form.validate():
         return message(message_id, status=422, form=form)
     try:
-        service.answer_message(entry, current_user, form.text.data or "")
+        once(entry, lambda: service.answer_message(entry, current_user, form.text.data or ""))
     except DeskError as exc:
         return message(message_id, status=exc.status, error=exc.message, form=form)
     return see_other("frontdesk.message", message_id=entry.id)

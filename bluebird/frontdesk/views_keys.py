@@ -16,7 +16,7 @@ from bluebird.frontdesk.forms import (
 )
 from bluebird.frontdesk.models import Handover, Key, KeyLoan
 from bluebird.frontdesk.service import DESK, DeskError
-from bluebird.frontdesk.views import bp, desk_only, fail, see_other, staff_choices, today, tz
+from bluebird.frontdesk.views import bp, desk_only, fail, once, see_other, staff_choices, today, tz
 from bluebird.frontdesk.views_calls import validate_with_unit
 from bluebird.timeline.models import Event
 from bluebird.web import estate_id, get_scoped_or_404, render
@@ -89,7 +89,7 @@ def _key_step(key_id, form, name, do):
     if not form.validate():
         return key(key_id, status=422, **{f"{name}_form": form})
     try:
-        do(entry, form)
+        once(entry, lambda: do(entry, form))
     except DeskError as exc:
         return key(key_id, status=exc.status, error=fail(form, exc), **{f"{name}_form": form})
     return see_other("frontdesk.key", key_id=entry.id)
@@ -163,7 +163,7 @@ def handover_accept(handover_id):
     if not form.validate():
         return handover_show(handover_id, status=422, form=form)
     try:
-        handover.accept(entry, current_user, form.note.data or "")
+        once(entry, lambda: handover.accept(entry, current_user, form.note.data or ""))
     except DeskError as exc:
         return handover_show(handover_id, status=exc.status, error=exc.message, form=form)
     return see_other("frontdesk.handover_show", handover_id=entry.id)

@@ -7,6 +7,7 @@ from bluebird.estate import residents as ledger
 from bluebird.estate.forms import SlipCheckForm
 from bluebird.estate.models_moves import MoveOut
 from bluebird.frontdesk.views import bp, desk_only, see_other
+from bluebird.timeline import models as timeline
 from bluebird.web import estate_id, get_scoped_or_404, render
 
 
@@ -42,7 +43,10 @@ def release_check(move_id):
     if not form.validate_on_submit():
         return release_slip(move_id, form=form, status=422)
     try:
-        ledger.check_slip(move, current_user, release=form.decision.data == "release", note=form.check_note.data)
+        timeline.once(request.form.get("client_uuid"), estate_id=move.estate_id, actor_id=current_user.id,
+                      subject=f"unit:{move.unit_id}", conflict=ledger.LedgerError,
+                      action=lambda: ledger.check_slip(move, current_user, release=form.decision.data == "release",
+                                                       note=form.check_note.data))
     except ledger.LedgerError as exc:
         error = None
         if exc.field == "check_note":

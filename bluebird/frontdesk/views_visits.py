@@ -10,7 +10,7 @@ from bluebird.frontdesk import clocks, daylog, service
 from bluebird.frontdesk.forms import CARRIERS, OutForm, ParcelForm, PickupForm, VisitorForm
 from bluebird.frontdesk.models import Parcel, Visitor
 from bluebird.frontdesk.service import DESK, DeskError
-from bluebird.frontdesk.views import bp, desk_only, fail, now_input, see_other, today, tz
+from bluebird.frontdesk.views import bp, desk_only, fail, now_input, once, see_other, today, tz
 from bluebird.frontdesk.views_calls import validate_with_unit
 from bluebird.timeline.models import Event
 from bluebird.web import estate_id, get_scoped_or_404, render
@@ -84,7 +84,7 @@ def visitor_out(visitor_id):
         return visitor(visitor_id, status=422, form=form)
     out_at = clocks.from_local(form.out_at.data, tz()) if form.out_at.data else None
     try:
-        service.visitor_out(entry, current_user, out_at)
+        once(entry, lambda: service.visitor_out(entry, current_user, out_at))
     except DeskError as exc:
         return visitor(visitor_id, status=exc.status, error=fail(form, exc), form=form)
     if request.form.get("back") == "visitor":
@@ -147,7 +147,7 @@ def parcel_pickup(parcel_id):
     if not form.validate():
         return parcel(parcel_id, status=422, form=form)
     try:
-        service.parcel_pickup(entry, current_user, form.picked_up_by.data)
+        once(entry, lambda: service.parcel_pickup(entry, current_user, form.picked_up_by.data))
     except DeskError as exc:
         return parcel(parcel_id, status=exc.status, error=fail(form, exc), form=form)
     return see_other("frontdesk.parcels")
@@ -160,7 +160,7 @@ def parcel_told(parcel_id):
     if current_user.role not in PARCEL_ROLES:
         abort(403)
     try:
-        service.parcel_told(entry, current_user)
+        once(entry, lambda: service.parcel_told(entry, current_user))
     except DeskError as exc:
         return parcel(parcel_id, status=exc.status, error=exc.message)
     return see_other("frontdesk.parcel", parcel_id=entry.id)

@@ -10,7 +10,7 @@ from bluebird.renovations import service
 from bluebird.renovations.forms import NoticeForm, PassForm, PermitForm
 from bluebird.renovations.models import Permit, PermitStatus
 from bluebird.rounds.models import Round
-from bluebird.timeline.models import Event
+from bluebird.timeline.models import Event, once
 from bluebird.web import estate_id, get_scoped_or_404, render
 
 bp = Blueprint("renovations", __name__, url_prefix="/renovations")
@@ -77,12 +77,18 @@ def show(permit_id):
     return _page(get_scoped_or_404(Permit, permit_id))
 
 
+def _once(permit, do):
+    # A replay of a step already done (the same client_uuid) does nothing: never a second advance.
+    return once(request.form.get("client_uuid"), estate_id=permit.estate_id, actor_id=current_user.id,
+                subject=permit.subject, conflict=service.PermitError, action=do)
+
+
 @bp.route("/<int:permit_id>/advance", methods=["POST"])
 def advance(permit_id):
     """Approve, start, accept or close a permit."""
     permit = get_scoped_or_404(Permit, permit_id)
     try:
-        service.advance(permit, current_user)
+        _once(permit, lambda: service.advance(permit, current_user))
     except service.PermitError as exc:
         return _page(permit, status=exc.status, error=exc.message)
     return redirect(url_for("renovations.show", permit_id=permit.id), code=303)
@@ -112,7 +118,7 @@ def notice(permit_id):
     if not form.validate_on_submit():
         return _page(permit, status=422, notice_form=form)
     try:
-        service.notice(permit, current_user, form.kind.data, form.text.data)
+        _once(permit, lambda: service.notice(permit, current_user, form.kind.data, form.text.data))
     except service.PermitError as exc:
         return _page(permit, status=exc.status, notice_form=form, error=exc.message)
     return redirect(url_for("renovations.show", permit_id=permit.id), code=303)

@@ -21,7 +21,7 @@ from bluebird.rounds.engine import RoundError
 from bluebird.rounds.forms import FinishForm, ItemForm, StartForm
 from bluebird.rounds.models import CheckpointVisit, ItemResult, Round, TemplateItem
 from bluebird.rounds.schedule import DUTY_OF_KIND
-from bluebird.timeline.models import Event
+from bluebird.timeline.models import Event, once
 from bluebird.web import estate_id, get_scoped_or_404, render
 
 bp = Blueprint("rounds", __name__, url_prefix="/rounds")
@@ -196,10 +196,12 @@ def finish(round_id):
             signature = base64.b64decode(raw, validate=True)
         except (binascii.Error, ValueError):
             signature = b"not a png"
-    try:
-        service.finish(round_, current_user, note=form.note.data or "", keys_note=form.keys_note.data or "",
-                       signature=signature, owner_id=form.owner_id.data, owner_name=form.owner_name.data or "",
-                       owner_phone=form.owner_phone.data or "", unstamped_ok=form.unstamped_ok.data == "1")
+    try:  # a replay of a finish already done (same client_uuid) does nothing and lands here too
+        once(request.form.get("client_uuid"), estate_id=round_.estate_id, actor_id=current_user.id,
+             subject=round_.subject, conflict=RoundError, action=lambda: service.finish(
+                 round_, current_user, note=form.note.data or "", keys_note=form.keys_note.data or "",
+                 signature=signature, owner_id=form.owner_id.data, owner_name=form.owner_name.data or "",
+                 owner_phone=form.owner_phone.data or "", unstamped_ok=form.unstamped_ok.data == "1"))
     except service.FieldErrors as exc:
         for name, message in exc.errors.items():
             getattr(form, name).errors.append(message)

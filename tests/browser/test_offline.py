@@ -558,3 +558,26 @@ def test_a_service_worker_update_waits_while_an_upload_runs(phone, link, collect
           setTimeout(() => resolve(false), 10000);
         })""")
     assert changed  # the upload over, the new worker takes over
+
+
+def test_a_503_answered_to_a_boosted_form_is_kept_and_sent_after_its_retry_after(phone, link, collector, faults):
+    """The server is busy (no turn at the write gate: 503 + Retry-After): the answer is kept in
+    the outbox like a failed send, not tried again before Retry-After, and sent once later."""
+    estate, _patch, butler = _site()
+    round_ = patrol(estate, butler, n=2, fails=0)
+    context = phone()
+    page = new_tab(context, collector)
+    login(page, "butler")
+    _open_round(page, round_)
+    faults.busy = True
+    page.locator("[data-round-item] button.answer-ok").click()
+    (item,) = wait_for_outbox(page, 1, timeout=20)
+    assert item["url"].startswith(f"/rounds/{round_.id}/items/") and item["state"] == "waiting"
+    page.wait_for_timeout(5000)  # the outbox's own early retry (3 s) waits for Retry-After (3600 s)
+    assert faults.log == [(item["url"], 503)], faults.log
+    assert _results(round_) == []
+
+    faults.busy = False
+    page.evaluate("id => window.BluebirdOutbox.retry(id)", item["id"])
+    wait_for_outbox(page, 0, timeout=30)
+    assert len(_results(round_)) == 1 and [s for _p, s in faults.log] == [503, 200]
