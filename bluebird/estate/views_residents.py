@@ -27,21 +27,33 @@ def _fail(form, exc: ledger.LedgerError):
     return exc.message
 
 
+def _step(form, do):
+    """Run one ledger step for a posted form: (redirect, None, None) when it is done, else
+    (None, error, status) for the page, with the refusal next to its field (422 or 409)."""
+    if request.method != "POST":
+        return None, None, 200
+    if not form.validate_on_submit():
+        return None, None, 422
+    try:
+        return redirect(do(), code=303), None, None
+    except ledger.LedgerError as exc:
+        return None, _fail(form, exc), exc.status
+
+
 @bp.route("/residents/<int:resident_id>/edit", methods=["GET", "POST"])
 def resident_edit(resident_id):
     """Change a resident's ledger entry (工作台帐); every change goes on the unit's timeline."""
     _ledger_only()
     r = get_scoped_or_404(Resident, resident_id)
     form = ResidentEditForm(obj=r)
-    error, status = None, 200
-    if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            try:
-                ledger.update_resident(r, current_user.id, form.values())
-                return redirect(url_for("estate.resident", resident_id=r.id), code=303)
-            except ledger.LedgerError as exc:
-                error, status = _fail(form, exc), exc.status
+
+    def save():
+        ledger.update_resident(r, current_user.id, form.values())
+        return url_for("estate.resident", resident_id=r.id)
+
+    done, error, status = _step(form, save)
+    if done:
+        return done
     return render("estate/resident_edit.html", status=status, resident=r, form=form, error=error)
 
 
@@ -53,16 +65,15 @@ def move_in(unit_id):
     form = MoveInForm()
     if request.method == "GET":
         form.moved_in_at.data = ledger.local_today(current_user.estate)
-    error, status = None, 200
-    if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            try:
-                ledger.move_in(form.client_uuid.data, unit=u, actor=current_user.id, fields=form.values(),
-                               moved_in_at=form.moved_in_at.data)
-                return redirect(url_for("estate.unit", unit_id=u.id), code=303)
-            except ledger.LedgerError as exc:
-                error, status = _fail(form, exc), exc.status
+
+    def move():
+        ledger.move_in(form.client_uuid.data, unit=u, actor=current_user.id, fields=form.values(),
+                       moved_in_at=form.moved_in_at.data)
+        return url_for("estate.unit", unit_id=u.id)
+
+    done, error, status = _step(form, move)
+    if done:
+        return done
     return render("estate/move_in.html", status=status, unit=u, form=form, error=error)
 
 
@@ -80,18 +91,16 @@ def move_out(resident_id):
         abort(409)
     if request.method == "GET":
         form.moving_on.data = ledger.local_today(current_user.estate)
-    error, status = None, 200
-    if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            try:
-                move, _created = ledger.move_out(
-                    form.client_uuid.data, resident=r, actor=current_user, moving_on=form.moving_on.data,
-                    slot=form.slot.data, mover=form.mover.data, note=form.note.data,
-                    with_household=form.with_household.data)
-                return redirect(url_for("estate.move_slip", move_id=move.id), code=303)
-            except ledger.LedgerError as exc:
-                error, status = _fail(form, exc), exc.status
+
+    def move():
+        slip, _created = ledger.move_out(
+            form.client_uuid.data, resident=r, actor=current_user, moving_on=form.moving_on.data,
+            slot=form.slot.data, mover=form.mover.data, note=form.note.data, with_household=form.with_household.data)
+        return url_for("estate.move_slip", move_id=slip.id)
+
+    done, error, status = _step(form, move)
+    if done:
+        return done
     others = [o for o in Resident.of_unit(r.unit_id) if o.id != r.id]
     return render("estate/move_out.html", status=status, resident=r, others=others, form=form, error=error,
                   owed=ledger.household_arrears(r.unit_id))
