@@ -53,8 +53,8 @@ def link_for(invitation) -> str:
 @bp.app_template_global("survey_invitation_for")
 def survey_invitation_for(case):
     """The latest survey link of a case (the case page offers its QR code to the staff who hand it out)."""
-    if current_user.role not in HANDS_OUT:
-        return None
+    if current_user.role not in HANDS_OUT or case.closed_at is None:
+        return None  # a link is only made when the case closes: an open case costs no query
     return Invitation.latest_for_case(case.id)
 
 
