@@ -128,14 +128,15 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
     # reached call and move-in of each unit count (one row per unit, the latest wins).
     migrator.sql(
         "INSERT INTO household_contact (unit_id, estate_id, last_at, last_kind) "
-        "SELECT unit_id, estate_id, MAX(at), 'case' FROM ("
+        "SELECT contacts.unit_id, contacts.estate_id, MAX(contacts.at), 'case' FROM ("
         "  SELECT c.unit_id, c.estate_id, c.created_at AS at FROM cases c WHERE c.unit_id IS NOT NULL"
         "  UNION ALL SELECT c.unit_id, c.estate_id, k.at FROM \"call\" k JOIN cases c ON c.id = k.case_id"
         "    WHERE c.unit_id IS NOT NULL AND k.reached"
         "  UNION ALL SELECT r.place_id, r.estate_id, r.finished_at FROM \"round\" r"
         "    JOIN unit u ON u.id = r.place_id"
         "    WHERE r.kind = 'movein' AND r.place_kind = 'unit' AND r.finished_at IS NOT NULL"
-        ") contacts GROUP BY unit_id, estate_id")
+        ") contacts JOIN unit live ON live.id = contacts.unit_id"  # a dangling unit id is no household
+        " GROUP BY contacts.unit_id, contacts.estate_id")
 
 
 def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
