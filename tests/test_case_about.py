@@ -45,7 +45,8 @@ def test_complain_about_this_repair_opens_the_form_filled_and_links_both_pages(r
     (complaint,) = _complaints()
     assert complaint.about_case_id == repair.id and complaint.resident_id == repair.resident_id
     shown = reception_client.get(f"/cases/{complaint.id}").get_data(as_text=True)
-    assert f"针对工单 {repair.number}" in shown and f'href="/cases/{repair.id}"' in shown
+    assert f'<dt>针对工单</dt><dd id="about-repair"><a href="/cases/{repair.id}" aria-label="针对工单 {repair.number}">' \
+        f'{repair.number}</a>' in shown
     assert f"已登记，针对报修 {repair.number}" in shown
     back = reception_client.get(f"/cases/{repair.id}").get_data(as_text=True)
     assert complaint.number in back and f'href="/cases/{complaint.id}"' in back
