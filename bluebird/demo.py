@@ -185,6 +185,10 @@ def load_activity(estate_code: str = "bluebird") -> dict:
         cases.log_call(closed, users["butler1"], "satisfaction", reached=True, satisfaction="satisfied")
     finally:
         clock.set_now(None)
+    # The owner then complained about that repair (针对工单): both pages link each other.
+    register(now - timedelta(hours=6), "reception", unit=unit["1-602"], kind="complaint", source="phone",
+             target="service", cause="修后仍返味", promised_on=(now + timedelta(days=2)).date(),
+             description="阳台地漏维修后仍有异味", about_case=closed.id)
     register(now - timedelta(days=4), "reception", unit=unit["3-1502"] if "3-1502" in unit else None,
              place="" if "3-1502" in unit else "3号楼", kind="complaint", source="walk_in", target="construction",
              target_name="工程部", cause="外墙渗水，多次报修未解决", promised_on=(now + timedelta(days=2)).date(),
@@ -211,4 +215,4 @@ def load_activity(estate_code: str = "bluebird") -> dict:
         finally:
             clock.set_now(None)
     generated = tick(now)["generated"]
-    return {"cases": 6, "permits": len(renovating), "duties today": generated, "open repair": dispatched.number}
+    return {"cases": 7, "permits": len(renovating), "duties today": generated, "open repair": dispatched.number}

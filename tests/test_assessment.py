@@ -86,9 +86,9 @@ def test_a_late_24h_call_back_costs_two_and_five_once_the_repair_drew_a_complain
     finish(callback(plain, butler, 4), minutes_late=120)
     close_november(estate)
     assert entries_of(butler) == [("repair_callback", -2)]
-    # The owner then complains about the same unit: a recompute makes it −5, on the timeline.
+    # The owner then complains about that repair (针对工单): a recompute makes it −5, on the timeline.
     clock.set_now(datetime(2026, 11, 6, 1, 0))
-    factories.make_case(unit, butler, kind="complaint", created_at=datetime(2026, 11, 6, 1, 0))
+    factories.make_case(unit, butler, kind="complaint", created_at=datetime(2026, 11, 6, 1, 0), about_case=plain.id)
     sheet = Sheet.find(butler.id, *NOV)
     manager = factories.make_user(estate, role="manager")
     assert service.recompute(sheet, manager) == (98, 95)
@@ -97,6 +97,22 @@ def test_a_late_24h_call_back_costs_two_and_five_once_the_repair_drew_a_complain
     from bluebird.timeline.models import Event
 
     assert [e.verb for e in Event.for_subject(sheet.subject)] == ["assessment_recomputed"]
+
+
+def test_a_complaint_on_the_same_unit_that_names_no_repair_costs_only_two(estate, butler, unit):
+    """Only the link counts: a complaint about the unit the next day, about nothing in
+    particular (or about another repair), leaves the late call-back at −2."""
+    clock.set_now(datetime(2026, 11, 3, 1, 0))
+    repair = factories.make_case(unit, butler)
+    other = factories.make_case(unit, butler)
+    finish(callback(repair, butler, 4), minutes_late=120)
+    factories.make_case(unit, butler, kind="complaint", created_at=datetime(2026, 11, 4, 3, 0))
+    factories.make_case(unit, butler, kind="complaint", created_at=datetime(2026, 11, 4, 4, 0), about_case=other.id)
+    factories.make_case(unit, butler, kind="complaint", created_at=datetime(2026, 11, 4, 5, 0), about_case=repair.id,
+                        status=CaseStatus.CANCELLED)  # registered by mistake: never counts
+    close_november(estate)
+    assert entries_of(butler) == [("repair_callback", -2)]
+    assert "complaint" not in Entry.get(Entry.sheet == Sheet.find(butler.id, *NOV).id).detail
 
 
 def test_a_call_back_late_within_the_tolerance_costs_nothing(estate, butler, unit):

@@ -179,3 +179,30 @@ def test_024_gives_timeline_events_and_calls_a_unique_client_uuid(app):
             unique = {i.name for i in old.get_indexes("event") if i.unique}
             assert "event_client_uuid" in unique
             assert "call_client_uuid" in {i.name for i in old.get_indexes("call") if i.unique}
+
+
+def _insert(old, table, known):
+    """One row of `table` in an old database: the values given, empty/zero for the other
+    NOT NULL columns (the old schema has no SQL defaults)."""
+    values = {c.name: known.get(c.name, 0 if c.data_type.upper() in ("INTEGER", "BOOLEAN") else "")
+              for c in old.get_columns(table) if c.name != "id" and (c.name in known or not c.null)}
+    old.execute_sql(f'INSERT INTO "{table}" ({", ".join(values)}) VALUES ({", ".join("?" * len(values))})',
+                    list(values.values()))
+    return old.execute_sql(f'SELECT MAX(id) FROM "{table}"').fetchone()[0]
+
+
+def test_026_lets_a_complaint_name_its_repair_keeping_every_case(app):
+    """An office from before 026 keeps its cases (about nothing) and gets the indexed link."""
+    with old_office("024_replay_safe_steps") as old:
+        with old.connection_context():
+            at = "2025-01-01 00:00:00"
+            user_id = _insert(old, "user", {"estate_id": 1, "username": "desk", "name": "前台", "role": "reception",
+                                            "password_hash": "x", "active": 1, "created_at": at})
+            _insert(old, "cases", {"estate_id": 1, "registrar_id": user_id, "kind": "repair", "source": "phone",
+                                   "status": "new", "description": "厨房漏水", "created_at": at, "updated_at": at})
+        assert "026_complaint_about_repair" in upgrade()
+        with old.connection_context():
+            assert old.execute_sql("SELECT kind, description, about_case_id FROM cases").fetchall() == [
+                ("repair", "厨房漏水", None)]
+            assert "cases_about_case_id" in {i.name for i in old.get_indexes("cases")}
+            assert ("about_case_id", "cases") in {(f.column, f.dest_table) for f in old.get_foreign_keys("cases")}

@@ -230,6 +230,10 @@ FORM_CASES = {
     "cases.CaseForm.assignee": ("butler", lambda h, f: _case(assignee=str(f["user_id"]))),
     "cases.CaseForm.assignee(info)": ("butler", lambda h, f: _case("info", assignee=str(f["user_id"]))),
     "cases.CaseForm.unit_code": ("butler", lambda h, f: _case(unit_code=f["unit_code"])),
+    # 针对工单: the repair a complaint is about, by its number (another estate's repair is refused).
+    "cases.CaseForm.about_code": ("reception", lambda h, f: _case(
+        "complaint", target="service", promised_on="2026-11-24",
+        about_code=f.get("about_code") or f"BX{f['case_id']:06d}")),
     "cases.DispatchForm.assignee": ("reception", lambda h, f: (f"/cases/{h['case_id']}/dispatch",
                                                                {"assignee": str(f["user_id"]), "department": ""})),
     "frontdesk.CallForm.recipient": ("reception", lambda h, f: _desk_call(then="message",
@@ -306,7 +310,10 @@ def home(estate, butler, receptionist, technician, manager):
     own = {"estate_id": estate.id, "patch_id": butler.patch_id, "item_id": item.id, "user_id": technician.id,
            "head_id": manager.id, "permit_id": permit.id, "unit_code": "3-1502", "round_item_id": first_item.id,
            "building_id": building.id}
-    return {"round_id": patrol.id, "round_item_id": first_item.id,"case_id": factories.make_case(unit, receptionist).id, "call_id": factories.make_call(receptionist).id,
+    repair = factories.make_case(unit, receptionist)
+    own["about_code"] = repair.number
+    return {"round_id": patrol.id, "round_item_id": first_item.id, "case_id": repair.id,
+            "call_id": factories.make_call(receptionist).id,
             "key_id": factories.make_key(estate, receptionist, unit=unit).id, "butler_id": butler.id, "own": own,
             "meeting_id": factories.make_meeting(butler, unit).id}
 

@@ -323,8 +323,8 @@ def test_demo_data_loads_for_another_estate_code(app):
 
     result = app.test_cli_runner().invoke(args=["demo-data", "--code", "north", "--name", "北苑"])
     assert result.exit_code == 0, result.output
-    assert "demo activity: cases 6" in result.output  # one of them closed, its owner survey waiting
+    assert "demo activity: cases 7" in result.output  # one closed (its owner survey waiting), one complaint about it
     north = Estate.get(Estate.code == "north")
-    assert north.name == "北苑" and Case.select().where(Case.estate == north.id).count() == 6
+    assert north.name == "北苑" and Case.select().where(Case.estate == north.id).count() == 7
     assert User.get(User.username == "reception@north").estate_id == north.id
     assert Duty.select().where((Duty.estate == north.id) & (Duty.kind == "daily_patrol")).count() == 3

@@ -33,7 +33,7 @@ class Row:
     points: int  # per occurrence; negative is a deduction
     kinds: tuple = ()  # the duty kinds it counts
     cap: int | None = None  # the most a month can move by this row (absolute), None: no cap
-    complaint_points: int | None = None  # per occurrence when the repair later drew a complaint
+    complaint_points: int | None = None  # per occurrence when a complaint was registered about the repair (针对工单)
 
     @property
     def computed(self) -> bool:
@@ -84,7 +84,6 @@ BASE_SCORE = 100
 
 DEFAULT_TOLERANCE_MINUTES = 30  # late beyond this counts
 DEFAULT_APPEAL_DAYS = 3  # an item may be appealed up to this many days after the sheet is issued
-COMPLAINT_WINDOW_DAYS = 30  # a complaint on the same unit this soon after a repair counts as drawn by it
 
 
 def label_of(code: str):

@@ -149,35 +149,19 @@ def _duty_detail(missed_at, late_minutes, tolerance):
 
 
 def _complaints_drawn(estate_id, case_ids) -> dict[int, str]:
-    """Repairs (by id) that later drew a complaint on the same unit within the window: its number."""
+    """Repairs (by id) that drew a complaint registered about them (针对工单): its number.
+    Only the link counts; a complaint on the same unit that names no repair does not."""
     if not case_ids:
         return {}
-    repairs = []
-    ids = list(case_ids)
-    for start in range(0, len(ids), 5000):
-        repairs.extend(Case.select(Case.id, Case.unit, Case.created_at)
-                       .where(Case.id.in_(ids[start:start + 5000]) & Case.unit.is_null(False)).tuples())
-    if not repairs:
-        return {}
-    window = timedelta(days=rulebook.COMPLAINT_WINDOW_DAYS)
-    first = min(r[2] for r in repairs)
-    last = max(r[2] for r in repairs) + window
-    units = list({r[1] for r in repairs})
-    complaints = defaultdict(list)
-    for start in range(0, len(units), 5000):
-        for case_id, unit_id, created in (
-                Case.select(Case.id, Case.unit, Case.created_at)
-                .where((Case.estate == estate_id) & (Case.kind == CaseKind.COMPLAINT)
-                       & Case.unit.in_(units[start:start + 5000]) & (Case.created_at >= first)
-                       & (Case.created_at <= last) & (Case.status != CaseStatus.CANCELLED)).tuples()):
-            complaints[unit_id].append((created, case_id))
-    out = {}
+    ids, out = sorted(case_ids), {}
     prefix = CaseKind.PREFIX[CaseKind.COMPLAINT]
-    for repair_id, unit_id, created in repairs:
-        for at, complaint_id in sorted(complaints.get(unit_id, ())):
-            if created <= at <= created + window:
-                out[repair_id] = f"{prefix}{complaint_id:06d}"
-                break
+    for start in range(0, len(ids), 5000):
+        for repair_id, complaint_id in (
+                Case.select(Case.about_case, fn.MIN(Case.id))
+                .where((Case.estate == estate_id) & (Case.kind == CaseKind.COMPLAINT)
+                       & Case.about_case.in_(ids[start:start + 5000]) & (Case.status != CaseStatus.CANCELLED))
+                .group_by(Case.about_case).tuples()):
+            out[repair_id] = f"{prefix}{complaint_id:06d}"
     return out
 
 

@@ -53,6 +53,8 @@ class CaseForm(FlaskForm):
     target_name = StringField(_l("Person or department complained about"), validators=[Optional(), Length(max=80)])
     cause = TextAreaField(_l("Cause"), validators=[Optional(), max_chars(1000)])
     promised_on = DateField(_l("Promised resolution date (tell the owner)"), validators=[Optional()])
+    # The repair a complaint is about (针对工单), by its number: BX000123.
+    about_code = StringField(_l("About repair (case number)"), validators=[Optional(), Length(max=20)])
     # Inquiries
     answer = TextAreaField(_l("Answer given on the spot"), validators=[Optional(), max_chars(2000)])
 

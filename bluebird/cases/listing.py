@@ -190,8 +190,8 @@ def page(estate_id, f: Filters, user, tz="Asia/Shanghai"):
     return rows[:PAGE], next_before
 
 
-def fields_from(kind, form, unit) -> dict:
-    """The case columns a form of this kind sets."""
+def fields_from(kind, form, unit, about=None) -> dict:
+    """The case columns a form of this kind sets (`about`: the repair a complaint is about)."""
     fields = {
         "kind": kind,
         "unit": unit,
@@ -211,6 +211,10 @@ def fields_from(kind, form, unit) -> dict:
     elif kind == CaseKind.COMPLAINT:
         fields.update(target=form.target.data, target_name=(form.target_name.data or "").strip(),
                       cause=(form.cause.data or "").strip(), promised_on=form.promised_on.data, category=form.target.data)
+        if about is not None:
+            fields["about_case"] = about.id
+            if about.resident_id and unit is not None and about.unit_id == unit.id:
+                fields["resident"] = about.resident_id
     elif kind == CaseKind.INQUIRY:
         fields["answer"] = (form.answer.data or "").strip()
     elif kind == CaseKind.INFO:

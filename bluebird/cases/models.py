@@ -81,6 +81,9 @@ class Case(ReplaySafe):
     satisfaction = CharField(max_length=16, default="")
     satisfaction_note = CharField(max_length=200, default="")
     reopened = IntegerField(default=0)
+    # A complaint about a repair (针对工单): the link the assessment's "the repair drew a
+    # complaint" (003 篇1 §4) counts by. Null for a complaint about nothing in particular.
+    about_case = ForeignKeyField("self", null=True, backref="complaints_about", on_delete="SET NULL")
 
     class Meta:
         table_name = "cases"  # CASE is an SQL keyword
@@ -92,6 +95,23 @@ class Case(ReplaySafe):
             (("building", "id"), False),
             (("unit", "id"), False),
         )
+
+    @classmethod
+    def repair_by_number(cls, estate_id, number: str):
+        """The estate's repair with this number (BX000123, bx123 or 123), or None."""
+        text = (number or "").strip().upper()
+        prefix = CaseKind.PREFIX[CaseKind.REPAIR]
+        digits = text[len(prefix):] if text.startswith(prefix) else text
+        if not digits.isdigit() or len(digits) > 12:
+            return None
+        return cls.get_or_none((cls.id == int(digits)) & (cls.estate == estate_id) & (cls.kind == CaseKind.REPAIR))
+
+    @classmethod
+    def complaints_about_repair(cls, estate_id, case_id):
+        """The complaints registered about one repair, oldest first (cancelled ones too: the page says so)."""
+        return (cls.select(cls.id, cls.kind, cls.status, cls.created_at, cls.description)
+                .where((cls.estate == estate_id) & (cls.kind == CaseKind.COMPLAINT) & (cls.about_case == case_id))
+                .order_by(cls.id))
 
     @classmethod
     def with_unit(cls, estate_id, case_id):

@@ -24,6 +24,9 @@ WARRANTY_NOT_OURS = _l("A warranty repair is the construction company's job: pas
                        "not to our technicians.")
 
 
+NOT_A_REPAIR_HERE = _l("A complaint can only be about a repair of this estate.")
+
+
 class CaseError(Exception):
     """A step a user asked for that cannot be done; `status` is the HTTP answer."""
 
@@ -115,6 +118,12 @@ def register(client_uuid, *, estate, registrar, fields: dict, photos=()):
             fields["price"] = Decimal(item.price)
     if kind == CaseKind.REPAIR and fields.get("emergency"):
         fields["minor"] = False
+    about = None
+    if fields.get("about_case"):
+        about = Case.get_or_none((Case.id == fields["about_case"]) & (Case.estate == estate.id)
+                                 & (Case.kind == CaseKind.REPAIR))
+        if about is None or kind != CaseKind.COMPLAINT:
+            raise CaseError(NOT_A_REPAIR_HERE, status=422, field="about_code")
     stored = photo_store.store_all(photos)
     with db.atomic():
         case, created = create_once(
@@ -143,6 +152,9 @@ def register(client_uuid, *, estate, registrar, fields: dict, photos=()):
             head = routed_head(estate, case.target)
             spawn(clocks.COMPLAINT_REGISTERED, estate.id, case.subject, now, _context(case, routed_to=head))
             _event(case, registrar.id, "routed", to=head, target=case.target)
+            if about is not None:  # 针对工单: a line on both timelines
+                _event(case, registrar.id, "about_repair", repair=about.id, number=about.number)
+                _event(about, registrar.id, "complained_about", complaint=case.id, number=case.number)
         elif kind == CaseKind.INQUIRY:
             if fields.get("answer"):
                 _close(case, registrar, "answered", fields["answer"])

@@ -19,6 +19,10 @@ def describe(event) -> str:
         return _("dispatched to %(who)s", who=who.name if who else d.get("department") or "—")
     if verb == "routed":
         return _("routed (%(target)s) to the responsible head", target=TARGETS.get(d.get("target"), ""))
+    if verb == "about_repair":
+        return _("registered about repair %(number)s", number=d.get("number", ""))
+    if verb == "complained_about":
+        return _("the owner complained about this repair: %(number)s", number=d.get("number", ""))
     if verb == "arrived":
         return _("technician on site")
     if verb == "done":

@@ -141,13 +141,26 @@ def new():
     kind = request.values.get("kind", CaseKind.REPAIR)
     if kind not in CaseKind.ALL:
         abort(404)
-    form = _case_form(kind, source="patrol" if current_user.role == roles.BUTLER else "phone")
+    prefill = _about_prefill(kind, request.args.get("about", type=int)) if request.method == "GET" else {}
+    form = _case_form(kind, **{"source": "patrol" if current_user.role == roles.BUTLER else "phone", **prefill})
     if request.method == "POST":
         case = _register(kind, form)
         if case is not None:
             return redirect(url_for("cases.show", case_id=case.id), code=303)
     status = 422 if request.method == "POST" else 200
     return render("cases/new.html", status=status, form=form, kind=kind, kind_label=CaseKind.LABELS[kind])
+
+
+def _about_prefill(kind, repair_id):
+    """投诉此工单: the complaint form filled from the repair (its unit, contact and number)."""
+    if repair_id is None:
+        return {}
+    repair = Case.with_unit(estate_id(), repair_id)
+    if repair is None or repair.kind != CaseKind.REPAIR or kind != CaseKind.COMPLAINT:
+        abort(404)
+    return {"unit_code": repair.unit.code if repair.unit_id else "", "place": "" if repair.unit_id else repair.place,
+            "contact_name": repair.contact_name, "contact_phone": repair.contact_phone, "about_code": repair.number,
+            "source": repair.source}
 
 
 def _register(kind, form):
@@ -163,6 +176,13 @@ def _register(kind, form):
     if kind == CaseKind.COMPLAINT and not form.promised_on.data:
         form.promised_on.errors.append(_("Set the date promised to the owner."))
         ok = False
+    about = None
+    if kind == CaseKind.COMPLAINT and (form.about_code.data or "").strip():
+        about = Case.repair_by_number(estate_id(), form.about_code.data)
+        if about is None:
+            form.about_code.errors.append(_("There is no repair %(number)s in this estate.",
+                                            number=form.about_code.data.strip()))
+            ok = False
     if kind == CaseKind.INFO and not form.assignee.data:
         form.assignee.errors.append(_("Choose who receives the slip."))
         ok = False
@@ -175,12 +195,12 @@ def _register(kind, form):
         return None
     if not ok:
         return None
-    fields = listing.fields_from(kind, form, unit)
+    fields = listing.fields_from(kind, form, unit, about)
     try:
         case, _created = service.register(form.client_uuid.data, estate=current_user.estate, registrar=current_user,
                                           fields=fields, photos=ready)
     except service.CaseError as exc:
-        form.description.errors.append(exc.message)
+        (form.about_code if exc.field == "about_code" else form.description).errors.append(exc.message)
         return None
     return case
 
@@ -213,6 +233,11 @@ def _page(case, status=200, **forms):
         text_form=forms.get("text") or TextForm(), error=forms.get("error"),
         residents=list(service.residents_of(case.unit)) if case.unit_id else [],
         cancel_form=forms.get("cancel") or CancelForm(),
+        about=Case.get_or_none((Case.id == case.about_case_id) & (Case.estate == case.estate_id))
+        if case.about_case_id else None,
+        complaints_about=list(Case.complaints_about_repair(case.estate_id, case.id))
+        if case.kind == CaseKind.REPAIR else [],
+        can_complain=case.kind == CaseKind.REPAIR and current_user.role in REGISTERS,
         sees_phone=current_user.role in SEES_PHONES, call_labels=CallKind.LABELS, satisfaction=SATISFACTION,
         CaseStatus=CaseStatus, CaseKind=CaseKind, roles=roles,
     )

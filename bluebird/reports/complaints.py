@@ -25,7 +25,7 @@ def _bucket(hours: float) -> str:
 
 def summary(estate_id, start, end, tz, building=None) -> dict:
     query = (Case.select(Case.id, Case.target, Case.target_name, Case.status, Case.created_at, Case.closed_at,
-                         Case.promised_on, Case.unit, Case.satisfaction, Case.reopened, Unit.id, Unit.code)
+                         Case.promised_on, Case.unit, Case.satisfaction, Case.reopened, Case.about_case, Unit.id, Unit.code)
              .join(Unit, JOIN.LEFT_OUTER, on=(Case.unit == Unit.id))
              .where((Case.estate == estate_id) & (Case.kind == CaseKind.COMPLAINT)
                     & (Case.status != CaseStatus.CANCELLED) & (Case.created_at >= start) & (Case.created_at < end)))
@@ -57,6 +57,7 @@ def summary(estate_id, start, end, tz, building=None) -> dict:
     total = len(rows)
     return {
         "total": total, "closed": closed, "open": total - closed, "reopened": reopened,
+        "about_repair": sum(1 for c in rows if c.about_case_id),  # registered about a repair (针对工单)
         "by_target": dict(targets.most_common()),
         "by_party": [{"name": name, "n": n, "share": round(100 * n / total, 1)} for name, n in parties.most_common(15)],
         "resolve_buckets": buckets,
