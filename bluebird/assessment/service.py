@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from peewee import fn
+from peewee import JOIN, SQL, fn
 
 from bluebird import clock
 from bluebird.assessment import rulebook
@@ -30,7 +30,7 @@ from bluebird.auth.models import User
 from bluebird.cases import clocks
 from bluebird.cases.kinds import CallKind, CaseKind, CaseStatus
 from bluebird.cases.models import Call, Case
-from bluebird.db import create_once, db
+from bluebird.db import create_once, db, is_postgres
 from bluebird.duties.models import Duty, one_if
 from bluebird.rounds import kinds as round_kinds
 from bluebird.rounds.models import Round
@@ -149,36 +149,35 @@ def _duty_detail(missed_at, late_minutes, tolerance):
 
 
 def _complaints_drawn(estate_id, case_ids) -> dict[int, str]:
-    """Repairs (by id) that later drew a complaint on the same unit within the window: its number."""
+    """Repairs (by id) that later drew a complaint on the same unit within the window: its number.
+
+    One join per 5,000 repairs, driven by the repairs: each reads only its unit's
+    complaints of its own window (index `cases_unit_complaint`, migration 025). SQL bounds the window with a
+    second to spare; the exact bound and the first complaint are picked here.
+    """
     if not case_ids:
         return {}
-    repairs = []
-    ids = list(case_ids)
-    for start in range(0, len(ids), 5000):
-        repairs.extend(Case.select(Case.id, Case.unit, Case.created_at)
-                       .where(Case.id.in_(ids[start:start + 5000]) & Case.unit.is_null(False)).tuples())
-    if not repairs:
-        return {}
     window = timedelta(days=rulebook.COMPLAINT_WINDOW_DAYS)
-    first = min(r[2] for r in repairs)
-    last = max(r[2] for r in repairs) + window
-    units = list({r[1] for r in repairs})
-    complaints = defaultdict(list)
-    for start in range(0, len(units), 5000):
-        for case_id, unit_id, created in (
-                Case.select(Case.id, Case.unit, Case.created_at)
-                .where((Case.estate == estate_id) & (Case.kind == CaseKind.COMPLAINT)
-                       & Case.unit.in_(units[start:start + 5000]) & (Case.created_at >= first)
-                       & (Case.created_at <= last) & (Case.status != CaseStatus.CANCELLED)).tuples()):
-            complaints[unit_id].append((created, case_id))
-    out = {}
-    prefix = CaseKind.PREFIX[CaseKind.COMPLAINT]
-    for repair_id, unit_id, created in repairs:
-        for at, complaint_id in sorted(complaints.get(unit_id, ())):
+    repair, complaint = Case.alias("repair"), Case.alias("complaint")
+    if is_postgres():
+        upper = repair.created_at + SQL(f"INTERVAL '{rulebook.COMPLAINT_WINDOW_DAYS} days 1 second'")
+    else:
+        upper = fn.datetime(repair.created_at, f"+{rulebook.COMPLAINT_WINDOW_DAYS} days", "+1 seconds")
+    found = defaultdict(list)
+    ids = sorted(case_ids)
+    for start in range(0, len(ids), 5000):
+        # CROSS JOIN: SQLite keeps this order (the repairs first, never every complaint).
+        query = (repair.select(repair.id, repair.created_at, complaint.id, complaint.created_at)
+                 .join(complaint, JOIN.CROSS)
+                 .where(repair.id.in_(ids[start:start + 5000]) & repair.unit.is_null(False)
+                        & (complaint.unit == repair.unit) & (complaint.kind == CaseKind.COMPLAINT)
+                        & (complaint.created_at >= repair.created_at) & (complaint.created_at <= upper)
+                        & (complaint.status != CaseStatus.CANCELLED) & (complaint.estate == estate_id)))
+        for repair_id, created, complaint_id, at in query.tuples():
             if created <= at <= created + window:
-                out[repair_id] = f"{prefix}{complaint_id:06d}"
-                break
-    return out
+                found[repair_id].append((at, complaint_id))
+    prefix = CaseKind.PREFIX[CaseKind.COMPLAINT]
+    return {repair_id: f"{prefix}{min(pairs)[1]:06d}" for repair_id, pairs in found.items()}
 
 
 def compute_items(estate, year, month, cfg: Config, person_id=None) -> dict[int, list[dict]]:
@@ -415,6 +414,8 @@ class SheetView:
     score: int
     live: bool
     config: Config
+    total: int = 0  # how many items the sheet has (entries may list only the first ones)
+    summary: list = field(default_factory=list)  # (rule, times, points) of the items that count
 
     @property
     def status(self):
@@ -445,21 +446,42 @@ class LiveItem:
         return rulebook.clause_of(self.rule)
 
 
-def sheet_view(estate, person, year, month) -> SheetView:
+def _summary(entries) -> list[tuple]:
+    out = {}
+    for e in entries:
+        if e.active:
+            count, points = out.get(e.rule, (0, 0))
+            out[e.rule] = (count + 1, points + e.points)
+    return [(rule, n, pts) for rule, (n, pts) in out.items()]
+
+
+def sheet_view(estate, person, year, month, limit=None) -> SheetView:
+    """A person's month. `limit`: list only the first items of a stored sheet (the count and
+    the summary per rule still cover them all, counted in SQL)."""
     sheet = Sheet.find(person.id, year, month)
     if sheet is not None and sheet.stored:
-        entries = list(Entry.of_sheet(sheet.id))
+        query = Entry.of_sheet(sheet.id)
+        if limit is not None:
+            entries = list(query.limit(limit))
+            total = len(entries) if len(entries) < limit else Entry.select().where(Entry.sheet == sheet.id).count()
+            summary = Entry.summary_of(sheet.id)
+        else:
+            entries = list(query)
+            total, summary = len(entries), _summary(entries)
         rates = rate_rows(sheet.rate_data)
         cfg = config_of(estate.id, sheet.ruleset_version)
         return SheetView(person, year, month, sheet, entries, rates, sheet.score if sheet.score is not None
-                         else score_of(sheet.id), False, cfg)
+                         else score_of(sheet.id), False, cfg, total, summary)
     cfg = config_of(estate.id)
     live = [LiveItem(i) for i in compute_items(estate, year, month, cfg, person.id).get(person.id, [])]
     manual = list(Entry.of_sheet(sheet.id)) if sheet else []
     entries = sorted(live + manual, key=lambda e: (e.occurred_at, e.rule))
     score = rulebook.BASE_SCORE + sum(e.points for e in entries if e.active)
     rates = rate_rows(compute_rates(estate, year, month, person.id).get(person.id))
-    return SheetView(person, year, month, sheet, entries, rates, score, True, cfg)
+    view = SheetView(person, year, month, sheet, entries, rates, score, True, cfg, len(entries), _summary(entries))
+    if limit is not None:
+        view.entries = entries[:limit]
+    return view
 
 
 def add_manual(estate, person, year, month, actor, rule_code, reason, occurred_at=None, points=None,
