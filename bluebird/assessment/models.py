@@ -4,6 +4,7 @@ import json
 from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
+    SQL,
     BooleanField,
     CharField,
     DateTimeField,
@@ -184,6 +185,16 @@ class Entry(ReplaySafe):
     @classmethod
     def of_sheet(cls, sheet_id):
         return cls.select().where(cls.sheet == sheet_id).order_by(cls.occurred_at, cls.id)
+
+    @classmethod
+    def summary_of(cls, sheet_id) -> list[tuple]:
+        """Per rule of a sheet's items that count: (rule, how many, points), in the order each
+        rule first occurs among the items (occurred_at, id). One query, counted in SQL."""
+        place = fn.ROW_NUMBER().over(order_by=[cls.occurred_at, cls.id]).alias("place")
+        ranked = (cls.select(cls.rule, cls.points, place)
+                  .where((cls.sheet == sheet_id) & cls.withdrawn_at.is_null()).alias("ranked"))
+        return list(cls.select(ranked.c.rule, fn.COUNT(SQL("*")), fn.SUM(ranked.c.points)).from_(ranked)
+                    .group_by(ranked.c.rule).order_by(fn.MIN(ranked.c.place)).tuples())
 
 
 class AppealStatus:
