@@ -400,3 +400,43 @@ def test_a_month_of_many_items_lists_the_first_and_sums_them_by_rule(estate, but
     assert 'id="sheet-score">-30<' in page  # 100 − 65 × 2
     everything = butler_client.get("/assessment/me?m=2026-11&all=1").get_data(as_text=True)
     assert everything.count('class="assess-item') == 65
+
+
+def test_the_complaint_a_repair_drew_is_the_first_on_its_unit_within_thirty_days(estate, butler, unit):
+    """The SQL lookup keeps the window exact: from the repair to 30 days after it, first one wins,
+    a cancelled complaint or another unit's never counts."""
+    other = factories.make_unit(unit.building, "1503")
+    at = datetime(2026, 9, 1, 2, 0, 0, 500)
+    repair = factories.make_case(unit, butler, created_at=at)
+    before = factories.make_case(unit, butler, created_at=at)  # a second repair, then no complaint at all
+    factories.make_case(unit, butler, kind="complaint", created_at=at - timedelta(seconds=1))  # before it
+    factories.make_case(other, butler, kind="complaint", created_at=at + timedelta(days=1))  # another unit
+    factories.make_case(unit, butler, kind="complaint", created_at=at + timedelta(days=2),
+                        status=CaseStatus.CANCELLED)
+    edge = factories.make_case(unit, butler, kind="complaint", created_at=at + timedelta(days=30))
+    factories.make_case(unit, butler, kind="complaint", created_at=at + timedelta(days=30, microseconds=1))
+    assert service._complaints_drawn(estate.id, {repair.id}) == {repair.id: f"TS{edge.id:06d}"}
+    first = factories.make_case(unit, butler, kind="complaint", created_at=at + timedelta(days=3))
+    drawn = service._complaints_drawn(estate.id, {repair.id, before.id})
+    assert drawn == {repair.id: f"TS{first.id:06d}", before.id: f"TS{first.id:06d}"}
+    late = factories.make_case(unit, butler, created_at=at + timedelta(days=30, seconds=1))
+    assert service._complaints_drawn(estate.id, {late.id}) == {}
+
+
+def test_a_stored_sheets_summary_counted_in_sql_matches_its_items(estate, butler, butler_client):
+    """Per rule, in the order each first occurs; a withdrawn item is left out of the sums."""
+    clock.set_now(datetime(2026, 11, 1, 0, 0))
+    for n in range(62):
+        create_duty(estate.id, schedule.VACANT_PATROL, f"unit:{n + 1}", datetime(2026, 11, 6, 10, 0),
+                    assignee=butler.id)
+    create_duty(estate.id, schedule.RENOVATION_CHECK, "unit:900", datetime(2026, 11, 2, 10, 0), assignee=butler.id)
+    close_november(estate)
+    sheet = Sheet.find(butler.id, *NOV)
+    one = Entry.of_sheet(sheet.id).where(Entry.rule == "vacant_patrol").first()
+    Entry.update(withdrawn_at=DEC_FIRST).where(Entry.id == one.id).execute()
+    full = service.sheet_view(estate, butler, *NOV)
+    short = service.sheet_view(estate, butler, *NOV, limit=60)
+    assert full.summary == short.summary == [("renovation_check", 1, -2), ("vacant_patrol", 61, -122)]
+    assert (full.total, short.total, len(short.entries)) == (63, 63, 60)
+    page = butler_client.get("/assessment/me?m=2026-11").get_data(as_text=True)
+    assert 'id="sheet-summary"' in page and ">61<" in page

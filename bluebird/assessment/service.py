@@ -374,8 +374,7 @@ def close_month(estate, year, month, now=None) -> int:
                  "occurred_at": i["occurred_at"], "duty": i["duty"], "subject": i["subject"],
                  "detail": i["detail"][:200], "created_by": None, "created_at": now}
                 for sheet_id, pid in claimed for i in items.get(pid, [])]
-        for start in range(0, len(rows), 1000):
-            Entry.insert_many(rows[start:start + 1000]).execute()
+        Entry.insert_computed(rows)
         for sheet in reopened:  # manual items were added while the month ran
             _rescore(sheet)
         estate.set_setting(f"assessment_rates_{year}_{month:02d}", rates.get(None) or {})
