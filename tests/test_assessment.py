@@ -440,3 +440,15 @@ def test_a_stored_sheets_summary_counted_in_sql_matches_its_items(estate, butler
     assert (full.total, short.total, len(short.entries)) == (63, 63, 60)
     page = butler_client.get("/assessment/me?m=2026-11").get_data(as_text=True)
     assert 'id="sheet-summary"' in page and ">61<" in page
+
+
+def test_the_overview_counts_each_sheets_open_appeals(issued, butler, manager, manager_client):
+    first, second = Entry.of_sheet(issued.id)
+    service.appeal(first, butler, "那天停电")
+    service.appeal(second, butler, "补巡了")
+    assert Appeal.open_per_sheet(issued.estate_id, [issued.id]) == {issued.id: 2}
+    service.answer(Appeal.get(Appeal.entry == first.id), manager, False, "有记录")
+    assert Appeal.open_per_sheet(issued.estate_id, [issued.id]) == {issued.id: 1}
+    assert Appeal.open_per_sheet(issued.estate_id + 1, [issued.id]) == {}
+    page = manager_client.get("/assessment/?m=2026-11").get_data(as_text=True)
+    assert '<td class="num">1</td></tr>' in page

@@ -369,11 +369,7 @@ def overview():
     year, month = _month()
     people = list(service.assessed_people(estate.id))
     sheets = {s.person_id: s for s in Sheet.of_month(estate.id, year, month)}
-    open_appeals = {}
-    if sheets:
-        for a in (Appeal.select(Appeal.id, Entry.sheet).join(Entry)
-                  .where(Entry.sheet.in_([s.id for s in sheets.values()]) & (Appeal.status == AppealStatus.OPEN))):
-            open_appeals[a.entry.sheet_id] = open_appeals.get(a.entry.sheet_id, 0) + 1
+    open_appeals = Appeal.open_per_sheet(estate.id, [s.id for s in sheets.values()])
     stored = bool(sheets) and all(s.stored for s in sheets.values())
     live = {}
     if not stored:
