@@ -416,3 +416,50 @@ def test_a_month_of_many_items_lists_the_first_and_sums_them_by_rule(estate, but
     assert 'id="sheet-score">-30<' in page  # 100 − 65 × 2
     everything = butler_client.get("/assessment/me?m=2026-11&all=1").get_data(as_text=True)
     assert everything.count('class="assess-item') == 65
+
+
+def test_the_complaint_a_repair_drew_is_the_first_registered_about_it(estate, butler, unit):
+    """Only the link counts (针对工单): the first complaint about the repair wins; a cancelled
+    one, one about another repair and one on the same unit naming no repair never count."""
+    at = datetime(2026, 9, 1, 2, 0)
+    repair = factories.make_case(unit, butler, created_at=at)
+    other = factories.make_case(unit, butler, created_at=at)
+    factories.make_case(unit, butler, kind="complaint", created_at=at + timedelta(days=1))  # names no repair
+    factories.make_case(unit, butler, kind="complaint", created_at=at + timedelta(days=1), about_case=other)
+    factories.make_case(unit, butler, kind="complaint", created_at=at + timedelta(days=2), about_case=repair,
+                        status=CaseStatus.CANCELLED)
+    first = factories.make_case(unit, butler, kind="complaint", created_at=at + timedelta(days=40), about_case=repair)
+    factories.make_case(unit, butler, kind="complaint", created_at=at + timedelta(days=50), about_case=repair)
+    assert service._complaints_drawn(estate.id, {repair.id}) == {repair.id: f"TS{first.id:06d}"}
+    assert service._complaints_drawn(estate.id, {other.id}) == {other.id: f"TS{first.id - 2:06d}"}
+
+
+def test_a_stored_sheets_summary_counted_in_sql_matches_its_items(estate, butler, butler_client):
+    """Per rule, in the order each first occurs; a withdrawn item is left out of the sums."""
+    clock.set_now(datetime(2026, 11, 1, 0, 0))
+    for n in range(62):
+        create_duty(estate.id, schedule.VACANT_PATROL, f"unit:{n + 1}", datetime(2026, 11, 6, 10, 0),
+                    assignee=butler.id)
+    create_duty(estate.id, schedule.RENOVATION_CHECK, "unit:900", datetime(2026, 11, 2, 10, 0), assignee=butler.id)
+    close_november(estate)
+    sheet = Sheet.find(butler.id, *NOV)
+    one = Entry.of_sheet(sheet.id).where(Entry.rule == "vacant_patrol").first()
+    Entry.update(withdrawn_at=DEC_FIRST).where(Entry.id == one.id).execute()
+    full = service.sheet_view(estate, butler, *NOV)
+    short = service.sheet_view(estate, butler, *NOV, limit=60)
+    assert full.summary == short.summary == [("renovation_check", 1, -2), ("vacant_patrol", 61, -122)]
+    assert (full.total, short.total, len(short.entries)) == (63, 63, 60)
+    page = butler_client.get("/assessment/me?m=2026-11").get_data(as_text=True)
+    assert 'id="sheet-summary"' in page and ">61<" in page
+
+
+def test_the_overview_counts_each_sheets_open_appeals(issued, butler, manager, manager_client):
+    first, second = Entry.of_sheet(issued.id)
+    service.appeal(first, butler, "那天停电")
+    service.appeal(second, butler, "补巡了")
+    assert Appeal.open_per_sheet(issued.estate_id, [issued.id]) == {issued.id: 2}
+    service.answer(Appeal.get(Appeal.entry == first.id), manager, False, "有记录")
+    assert Appeal.open_per_sheet(issued.estate_id, [issued.id]) == {issued.id: 1}
+    assert Appeal.open_per_sheet(issued.estate_id + 1, [issued.id]) == {}
+    page = manager_client.get("/assessment/?m=2026-11").get_data(as_text=True)
+    assert '<td class="num">1</td></tr>' in page

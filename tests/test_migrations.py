@@ -206,3 +206,16 @@ def test_026_lets_a_complaint_name_its_repair_keeping_every_case(app):
                 ("repair", "厨房漏水", None)]
             assert "cases_about_case_id" in {i.name for i in old.get_indexes("cases")}
             assert ("about_case_id", "cases") in {(f.column, f.dest_table) for f in old.get_foreign_keys("cases")}
+
+
+def test_025_makes_the_counted_duties_index_covering_and_adds_the_complaint_index(app):
+    """An office from before 025 keeps its duties; the month's assessment reads indexes only."""
+    duty = ("INSERT INTO duty (estate_id, kind, subject, title, role, due_at, due_date, points, created_at, "
+            "late_minutes) VALUES (1, 'daily_patrol', 'patch:1', '', 'butler', '2025-01-02 10:00:00', "
+            "'2025-01-02', 2, '2025-01-01 00:00:00', 45)")
+    with old_office("024_replay_safe_steps", duty) as old:
+        assert "025_assessment_fast" in upgrade()
+        with old.connection_context():
+            assert old.execute_sql("SELECT kind, late_minutes FROM duty").fetchall() == [("daily_patrol", 45)]
+            counted = {i.name: i for i in old.get_indexes("duty")}["duty_counted"]
+            assert {"kind", "assignee_id", "missed_at", "late_minutes", "subject"} <= set(counted.columns)

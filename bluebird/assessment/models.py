@@ -4,6 +4,7 @@ import json
 from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
+    SQL,
     BooleanField,
     CharField,
     DateTimeField,
@@ -16,7 +17,7 @@ from peewee import (
 from bluebird import clock
 from bluebird.assessment import rulebook
 from bluebird.auth.models import User
-from bluebird.db import BaseModel, ReplaySafe
+from bluebird.db import BaseModel, ReplaySafe, is_postgres
 from bluebird.duties.models import Duty
 from bluebird.estate.models import Estate
 
@@ -185,6 +186,37 @@ class Entry(ReplaySafe):
     def of_sheet(cls, sheet_id):
         return cls.select().where(cls.sheet == sheet_id).order_by(cls.occurred_at, cls.id)
 
+    @classmethod
+    def insert_computed(cls, rows: list[dict]) -> None:
+        """Store many computed items at once (a month: tens of thousands).
+
+        On SQLite one prepared statement runs for every row (building a multi-row INSERT in
+        peewee costs more than the insert itself); PostgreSQL takes multi-row INSERTs.
+        """
+        if not rows:
+            return
+        if is_postgres():
+            for start in range(0, len(rows), 1000):
+                cls.insert_many(rows[start:start + 1000]).execute()
+            return
+        fields = [cls.estate, cls.sheet, cls.rule, cls.computed, cls.points, cls.occurred_at, cls.duty, cls.subject,
+                  cls.detail, cls.reason, cls.correction, cls.withdrawn_reason, cls.created_by, cls.created_at]
+        columns = ", ".join(f'"{f.column_name}"' for f in fields)
+        sql = f'INSERT INTO "{cls._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(fields))})'
+        defaults = {f.name: f.default() if callable(f.default) else f.default for f in fields}
+        params = [tuple(f.db_value(row.get(f.name, defaults[f.name])) for f in fields) for row in rows]
+        cls._meta.database.cursor().executemany(sql, params)
+
+    @classmethod
+    def summary_of(cls, sheet_id) -> list[tuple]:
+        """Per rule of a sheet's items that count: (rule, how many, points), in the order each
+        rule first occurs among the items (occurred_at, id). One query, counted in SQL."""
+        place = fn.ROW_NUMBER().over(order_by=[cls.occurred_at, cls.id]).alias("place")
+        ranked = (cls.select(cls.rule, cls.points, place)
+                  .where((cls.sheet == sheet_id) & cls.withdrawn_at.is_null()).alias("ranked"))
+        return list(cls.select(ranked.c.rule, fn.COUNT(SQL("*")), fn.SUM(ranked.c.points)).from_(ranked)
+                    .group_by(ranked.c.rule).order_by(fn.MIN(ranked.c.place)).tuples())
+
 
 class AppealStatus:
     OPEN = "open"
@@ -218,6 +250,18 @@ class Appeal(ReplaySafe):
     @classmethod
     def open_on(cls, sheet_id):
         return cls.select().join(Entry).where((Entry.sheet == sheet_id) & (cls.status == AppealStatus.OPEN))
+
+    @classmethod
+    def open_per_sheet(cls, estate_id, sheet_ids) -> dict[int, int]:
+        """How many open appeals each of these sheets has: counted in SQL, driven by the
+        estate's appeals (CROSS JOIN keeps SQLite from walking every item of the month)."""
+        if not sheet_ids:
+            return {}
+        query = (cls.select(Entry.sheet, fn.COUNT(cls.id)).join(Entry, JOIN.CROSS)
+                 .where((cls.estate == estate_id) & (cls.status == AppealStatus.OPEN) & (cls.entry == Entry.id)
+                        & Entry.sheet.in_(list(sheet_ids)))
+                 .group_by(Entry.sheet))
+        return dict(query.tuples())
 
     @classmethod
     def of_sheet(cls, sheet_id):

@@ -359,8 +359,7 @@ def close_month(estate, year, month, now=None) -> int:
                  "occurred_at": i["occurred_at"], "duty": i["duty"], "subject": i["subject"],
                  "detail": i["detail"][:200], "created_by": None, "created_at": now}
                 for sheet_id, pid in claimed for i in items.get(pid, [])]
-        for start in range(0, len(rows), 1000):
-            Entry.insert_many(rows[start:start + 1000]).execute()
+        Entry.insert_computed(rows)
         for sheet in reopened:  # manual items were added while the month ran
             _rescore(sheet)
         estate.set_setting(f"assessment_rates_{year}_{month:02d}", rates.get(None) or {})
@@ -399,6 +398,8 @@ class SheetView:
     score: int
     live: bool
     config: Config
+    total: int = 0  # how many items the sheet has (entries may list only the first ones)
+    summary: list = field(default_factory=list)  # (rule, times, points) of the items that count
 
     @property
     def status(self):
@@ -429,21 +430,42 @@ class LiveItem:
         return rulebook.clause_of(self.rule)
 
 
-def sheet_view(estate, person, year, month) -> SheetView:
+def _summary(entries) -> list[tuple]:
+    out = {}
+    for e in entries:
+        if e.active:
+            count, points = out.get(e.rule, (0, 0))
+            out[e.rule] = (count + 1, points + e.points)
+    return [(rule, n, pts) for rule, (n, pts) in out.items()]
+
+
+def sheet_view(estate, person, year, month, limit=None) -> SheetView:
+    """A person's month. `limit`: list only the first items of a stored sheet (the count and
+    the summary per rule still cover them all, counted in SQL)."""
     sheet = Sheet.find(person.id, year, month)
     if sheet is not None and sheet.stored:
-        entries = list(Entry.of_sheet(sheet.id))
+        query = Entry.of_sheet(sheet.id)
+        if limit is not None:
+            entries = list(query.limit(limit))
+            total = len(entries) if len(entries) < limit else Entry.select().where(Entry.sheet == sheet.id).count()
+            summary = Entry.summary_of(sheet.id)
+        else:
+            entries = list(query)
+            total, summary = len(entries), _summary(entries)
         rates = rate_rows(sheet.rate_data)
         cfg = config_of(estate.id, sheet.ruleset_version)
         return SheetView(person, year, month, sheet, entries, rates, sheet.score if sheet.score is not None
-                         else score_of(sheet.id), False, cfg)
+                         else score_of(sheet.id), False, cfg, total, summary)
     cfg = config_of(estate.id)
     live = [LiveItem(i) for i in compute_items(estate, year, month, cfg, person.id).get(person.id, [])]
     manual = list(Entry.of_sheet(sheet.id)) if sheet else []
     entries = sorted(live + manual, key=lambda e: (e.occurred_at, e.rule))
     score = rulebook.BASE_SCORE + sum(e.points for e in entries if e.active)
     rates = rate_rows(compute_rates(estate, year, month, person.id).get(person.id))
-    return SheetView(person, year, month, sheet, entries, rates, score, True, cfg)
+    view = SheetView(person, year, month, sheet, entries, rates, score, True, cfg, len(entries), _summary(entries))
+    if limit is not None:
+        view.entries = entries[:limit]
+    return view
 
 
 def add_manual(estate, person, year, month, actor, rule_code, reason, occurred_at=None, points=None,

@@ -134,7 +134,8 @@ def _helpers():
 def _sheet_page(person, status=200, **forms):
     estate = _estate()
     year, month = _month()
-    view = service.sheet_view(estate, person, year, month)
+    # A month with hundreds of items lists the first ones and sums them all by rule.
+    view = service.sheet_view(estate, person, year, month, limit=None if request.args.get("all") else SHOWN_ITEMS)
     sheet = view.sheet
     mine = person.id == current_user.id
     now = clock.now()
@@ -147,18 +148,9 @@ def _sheet_page(person, status=200, **forms):
     manual = forms.get("manual_form") or ManualForm()
     manual.rule.choices = manual_choices()
     events = list(Event.for_subject(sheet.subject)) if sheet is not None else []
-    summary = {}
-    for e in view.entries:
-        if e.active:
-            count, points = summary.get(e.rule, (0, 0))
-            summary[e.rule] = (count + 1, points + e.points)
-    total = len(view.entries)
-    if total > SHOWN_ITEMS and not request.args.get("all"):
-        # A month with hundreds of items lists the first ones and sums the rest by rule.
-        view.entries = view.entries[:SHOWN_ITEMS]
-    return render("assessment/sheet.html", status=status, view=view, rates=view.rates, total_items=total,
+    return render("assessment/sheet.html", status=status, view=view, rates=view.rates, total_items=view.total,
                   summary=[(rulebook.label_of(code), rulebook.clause_of(code), n, pts)
-                           for code, (n, pts) in summary.items()], person=person, sheet=sheet, mine=mine,
+                           for code, n, pts in view.summary], person=person, sheet=sheet, mine=mine,
                   year=year, month=month, appeals=appeals, can_appeal=can_appeal,
                   appeal_form=forms.get("appeal_form") or AppealForm(), appeal_entry=forms.get("appeal_entry"),
                   answer_form=forms.get("answer_form") or AnswerForm(), answer_appeal=forms.get("answer_appeal"),
@@ -377,11 +369,7 @@ def overview():
     year, month = _month()
     people = list(service.assessed_people(estate.id))
     sheets = {s.person_id: s for s in Sheet.of_month(estate.id, year, month)}
-    open_appeals = {}
-    if sheets:
-        for a in (Appeal.select(Appeal.id, Entry.sheet).join(Entry)
-                  .where(Entry.sheet.in_([s.id for s in sheets.values()]) & (Appeal.status == AppealStatus.OPEN))):
-            open_appeals[a.entry.sheet_id] = open_appeals.get(a.entry.sheet_id, 0) + 1
+    open_appeals = Appeal.open_per_sheet(estate.id, [s.id for s in sheets.values()])
     stored = bool(sheets) and all(s.stored for s in sheets.values())
     live = {}
     if not stored:

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
+    SQL,
     CharField,
     DateField,
     DateTimeField,
@@ -169,11 +170,13 @@ class Duty(BaseModel):
         Missed (missed_at is kept even when it was done later) or done late; never void.
         Escalation changes nothing: the row keeps its assignee. Late means more than
         `tolerance` minutes (the estate's). The first OR matches the partial index
-        `duty_counted` (migration 016); the second applies the tolerance. Selects
+        `duty_counted` (migration 016, covering since 025): its 0 is written as a literal,
+        since SQLite uses a partial index only when the query repeats its WHERE word for
+        word (a bound parameter does not). The second applies the tolerance. Selects
         (id, kind, subject, assignee, due_at, missed_at, late_minutes), in that order.
         """
         query = (cls.select(cls.id, cls.kind, cls.subject, cls.assignee, cls.due_at, cls.missed_at, cls.late_minutes)
-                 .where((cls.estate == estate_id) & (cls.missed_at.is_null(False) | (cls.late_minutes > 0))
+                 .where((cls.estate == estate_id) & (cls.missed_at.is_null(False) | (cls.late_minutes > SQL("0")))
                         & (cls.missed_at.is_null(False) | (cls.late_minutes > tolerance))
                         & (cls.due_at >= start) & (cls.due_at < end) & cls.kind.in_(list(kinds))
                         & cls.assignee.is_null(False) & (cls.outcome != Outcome.VOID))
