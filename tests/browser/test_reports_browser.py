@@ -57,8 +57,8 @@ def test_the_supervisor_files_the_complaint_summary_and_prints_it(new_page, logi
     assert filing.kind == "complaints" and filing.data["total"] == 2
 
     pdf = page.pdf(format="A4", print_background=True)
+    (SHOTS / "reports-complaints.pdf").write_bytes(pdf)  # kept to look at, whatever the checks say
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") in (1, 2)
-    (SHOTS / "reports-complaints.pdf").write_bytes(pdf)
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(SHOTS / "reports-complaints.pdf"),
                         str(SHOTS / "reports-complaints-print")], check=True)
