@@ -405,6 +405,29 @@ def test_the_after_sales_sheet_takes_its_rated_parts_from_the_data(estate, butle
     assert 'id="card-total">95<' in page  # 100 − 10 + 10 × 1/2 on time
 
 
+def test_the_after_sales_sheets_weekly_tables_are_scored_from_the_report_duties(estate, butler, manager_client):
+    """Four weekly tables due in November: three filed on time, one missed → 5 × 3/4 = 4 points each."""
+    clock.set_now(datetime(2026, 11, 3, 1, 0))
+    fridays = [datetime(2026, 11, day, 10, 0) for day in (6, 13, 20, 27)]
+    for n, due in enumerate(fridays):
+        duty = create_duty(estate.id, "report_weekly", f"report:{estate.id}:weekly:{n}", due, assignee=butler.id)
+        if n < 3:
+            Duty.update(outcome="done", done_at=due - timedelta(hours=2), late_minutes=0).where(
+                Duty.id == duty.id).execute()
+        else:
+            Duty.update(outcome="missed", missed_at=datetime(2026, 12, 1, 0, 0)).where(Duty.id == duty.id).execute()
+    url = f"/assessment/people/{butler.id}/cards/aftersales?m=2026-11"
+    page = manager_client.get(url).get_data(as_text=True)
+    assert "本月报表待办：4项中按时3项。" in page
+    typed = {code: "0" for code, _label, _most in service.rulebook.CARDS["aftersales"].items}
+    assert manager_client.post(url, typed).status_code == 303  # what is typed for the weekly tables is ignored
+    view = service.card_view(service.rulebook.CARDS["aftersales"], butler, 2026, 11, estate)
+    assert {code: view["points"][code] for code in service.rulebook.REPORT_ITEMS} == {
+        "t_warranty": 4, "t_complaints": 4, "t_repairs": 4, "t_satisfaction": 4}
+    assert view["points"]["t_mid_month"] == 0  # not filed as a duty: still scored by hand
+    assert set(service.rulebook.REPORT_ITEMS) <= view["computed"]
+
+
 def test_a_month_of_many_items_lists_the_first_and_sums_them_by_rule(estate, butler, butler_client):
     clock.set_now(datetime(2026, 11, 1, 0, 0))
     for n in range(65):

@@ -704,9 +704,23 @@ def report_tally(estate, person, year, month) -> list:
     return [on_time, total]
 
 
+def _report_points(card, estate, person, year, month) -> dict:
+    """The "tables submitted" items a filed report duty scores: most × on time ÷ due (none due: by hand)."""
+    if card.kind != "aftersales":
+        return {}
+    start, end = month_bounds(year, month, estate.timezone)
+    tally = {row.kind: (int(row.on_time or 0), int(row.total or 0))
+             for row in Duty.on_time_tally(estate.id, start, end, set(rulebook.REPORT_ITEMS.values()), person.id)}
+    most = {code: m for code, _label, m in card.items}
+    return {code: round(most[code] * tally[kind][0] / tally[kind][1])
+            for code, kind in rulebook.REPORT_ITEMS.items() if tally.get(kind, (0, 0))[1]}
+
+
 def card_view(card, person, year, month, estate=None) -> dict:
     found = Scorecard.find(person.id, year, month, card.kind)
     computed = _computed_points(card, estate, person, year, month) if estate is not None else {}
+    if estate is not None:
+        computed.update(_report_points(card, estate, person, year, month))
     points = dict(found.points if found else {})
     points.update({code: value for code, value in computed.items() if value is not None})
     filled = found is not None or bool(points)
