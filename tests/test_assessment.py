@@ -73,6 +73,21 @@ def test_a_butler_who_skips_tuesdays_patrol_gets_exactly_minus_two(estate, butle
     assert entry.duty_id == tuesday.id and entry.detail == "missed"
 
 
+def test_weeks_of_household_visits_left_undone_cost_two_once_a_month(estate, butler):
+    """003 篇1 §2: the week's visit list (走访) missed at week end; at most −2 a month."""
+    from bluebird.visits.clocks import VISIT_PLAN
+
+    clock.set_now(datetime(2026, 11, 1, 0, 0))
+    weeks = [create_duty(estate.id, VISIT_PLAN, f"visitplan:{n}", datetime(2026, 11, day, 10, 0), assignee=butler.id)
+             for n, day in enumerate((8, 15, 22))]
+    for week in weeks[:2]:  # what the next Monday's tick does to last week's list
+        outcomes.end_missed([week], period_end=week.due_at + timedelta(hours=14))
+    Duty.update(outcome="done", done_at=datetime(2026, 11, 21, 2, 0), late_minutes=0).where(
+        Duty.id == weeks[2].id).execute()
+    close_november(estate)
+    assert entries_of(butler) == [("no_visits", -2), ("no_visits", 0)]  # two weeks missed; the second is capped
+
+
 def test_a_late_patrol_beyond_the_tolerance_costs_two(estate, butler):
     finish(patrol(butler, 2), minutes_late=45)
     close_november(estate)

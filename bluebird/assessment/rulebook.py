@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from bluebird.cases import clocks
 from bluebird.rounds import schedule
+from bluebird.visits.clocks import VISIT_PLAN
 
 MISSED = "missed"  # counted when the duty was missed
 MISSED_OR_LATE = "missed_or_late"  # …or done later than the tolerance
@@ -62,11 +63,12 @@ ROWS: list[Row] = [
         (clocks.COMPLAINT_CALLBACK,)),
     Row("incident_followed", "003 篇1 §13", _l("Incident not followed: supervisor and departments not told"),
         MISSED_OR_LATE, -5, (clocks.INCIDENT_NOTIFY,)),
+    Row("no_visits", "003 篇1 §2", _l("No regular visits: the week's household visits (走访) not done"), MISSED, -2,
+        (VISIT_PLAN,), cap=2),
     Row("paid_service", "003 篇1 §3", _l("Paid special service sold"), PAID_SERVICE, 5),
     # Scored by the supervisor: the data cannot show these.
     Row("no_paid_service", "003 篇1 §3", _l("No paid special service in the patch for six months"), MANUAL, -5),
     Row("late_report", "003 篇1 §1", _l("Work or report to the supervisor not done in time"), MANUAL, -2),
-    Row("no_visits", "003 篇1 §2", _l("No regular visits: owners do not know their butler"), MANUAL, -2),
     Row("movein_record", "003 篇1 §9", _l("Unit handed over without accompaniment or written record"), MANUAL, -2),
     Row("service_knowledge", "003 篇1 §11", _l("Does not know the paid and free services"), MANUAL, -5),
     Row("hygiene", "003 篇1 §14", _l("Service centre not kept clean"), MANUAL, -1),
