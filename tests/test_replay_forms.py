@@ -191,6 +191,21 @@ def test_a_replayed_permit_step_advances_it_once(app, butler_client, site, butle
     assert type(permit).get_by_id(permit.id).status == "approved"
 
 
+def test_two_people_moving_a_permit_on_from_the_same_page_move_it_one_step(app, butler_client, manager_client,
+                                                                          site, butler):
+    """Different submissions (their own uuids), both sent from a page showing 已申请: one
+    approves it; the other is told it moved, instead of starting the works as well."""
+    permit = factories.make_permit(site["unit"], butler, status="applied")
+    first = butler_client.post(f"/renovations/{permit.id}/advance",
+                               {"client_uuid": str(uuid.uuid4()), "from_status": "applied"})
+    second = manager_client.post(f"/renovations/{permit.id}/advance",
+                                 {"client_uuid": str(uuid.uuid4()), "from_status": "applied"})
+    assert first.status_code == 303 and second.status_code == 409
+    assert "刚被别人" in second.get_data(as_text=True)
+    assert type(permit).get_by_id(permit.id).status == "approved"
+    assert _events(permit.subject, "status") == 1
+
+
 def test_a_replayed_repair_done_report_is_one_step(app, tech_client, site, receptionist, technician):
     case = factories.make_case(site["unit"], receptionist, status="on_site", assignee=technician,
                                dispatched_at=T0, arrived_at=T0)

@@ -66,16 +66,24 @@ def apply(client_uuid, *, estate_id, unit, actor, fields) -> Permit:
     return permit
 
 
-def advance(permit: Permit, actor) -> Permit:
-    """Move a permit to its next status; the unit shows 装修中 while works run."""
+def advance(permit: Permit, actor, expected: str | None = None) -> Permit:
+    """Move a permit to its next status; the unit shows 装修中 while works run.
+
+    `expected` is the status the person saw when he tapped: the move is a conditional
+    UPDATE from it, so two people tapping at once (or one after the other, from pages
+    loaded before) move it one step, and the other is told it already moved."""
+    if expected and expected != permit.status:
+        raise PermitError(_l("This permit has just been moved on by somebody else: look again."))
     nxt = PermitStatus.NEXT.get(permit.status)
     if nxt is None:
         raise PermitError(_l("This permit is closed."))
     _require(permit, actor, ADVANCE)
     with db.atomic():
         before = permit.status
+        moved = Permit.update(status=nxt).where((Permit.id == permit.id) & (Permit.status == before)).execute()
+        if not moved:
+            raise PermitError(_l("This permit has just been moved on by somebody else: look again."))
         permit.status = nxt
-        permit.save(only=[Permit.status])
         record(permit.estate_id, permit.subject, actor.id, "status", before=before, after=nxt)
         if nxt == PermitStatus.IN_PROGRESS:
             change_unit_status(permit.unit, UnitStatus.RENOVATING, actor.id)

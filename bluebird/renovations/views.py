@@ -88,7 +88,7 @@ def advance(permit_id):
     """Approve, start, accept or close a permit."""
     permit = get_scoped_or_404(Permit, permit_id)
     try:
-        _once(permit, lambda: service.advance(permit, current_user))
+        _once(permit, lambda: service.advance(permit, current_user, request.form.get("from_status") or None))
     except service.PermitError as exc:
         return _page(permit, status=exc.status, error=exc.message)
     return redirect(url_for("renovations.show", permit_id=permit.id), code=303)
