@@ -328,3 +328,27 @@ def test_the_agenda_links_each_duty_to_its_case(reception_client, butler_client,
     case = _the_case()
     agenda = butler_client.get("/agenda").get_data(as_text=True)
     assert f'href="/cases/{case.id}#log-call"' in agenda and "24小时回访" in agenda
+
+
+def test_a_step_taken_from_a_stale_read_never_writes_over_another_change(site, technician, manager, receptionist):
+    """The technician's page was loaded, then the supervisor cancelled the duplicate; the
+    technician's "done" must be refused (409), not bring the cancelled case back to life.
+    The check is the write's WHERE (status and last change as read), not a read before it."""
+    from bluebird.cases import service
+
+    case = factories.make_case(site["unit"], receptionist, status="on_site", assignee=technician,
+                               dispatched_at=clock.now(), arrived_at=clock.now())
+    seen_by_technician = Case.get_by_id(case.id)
+    service.cancel(Case.get_by_id(case.id), manager, "重复登记")
+    with pytest.raises(service.CaseError) as refused:
+        service.finish(seen_by_technician, technician, "更换水管接头")
+    assert refused.value.status == 409
+    after = Case.get_by_id(case.id)
+    assert after.status == "cancelled" and after.work_done == ""
+    # Two supervisors dispatching the same new repair from pages loaded at once: one wins.
+    fresh = factories.make_case(site["unit"], receptionist)
+    first, second = Case.get_by_id(fresh.id), Case.get_by_id(fresh.id)
+    service.dispatch(first, manager, assignee_id=technician.id)
+    with pytest.raises(service.CaseError):
+        service.dispatch(second, manager, department="外包")
+    assert Case.get_by_id(fresh.id).assignee_id == technician.id

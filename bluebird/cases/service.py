@@ -167,7 +167,22 @@ def register(client_uuid, *, estate, registrar, fields: dict, photos=()):
     return case, True
 
 
+STALE = _l("This case has just been changed by somebody else: look again.")
+
+
+def _claim(case):
+    """Make a step's checks hold in its write: the case must still be as it was read (its
+    status and its last change), else somebody changed it meanwhile and the step is refused
+    (409) instead of writing over their change. Every step runs this first in its transaction."""
+    now = clock.now()
+    seen = (Case.updated_at.is_null() if case.updated_at is None else (Case.updated_at == case.updated_at))
+    if not Case.update(updated_at=now).where((Case.id == case.id) & (Case.status == case.status) & seen).execute():
+        raise CaseError(STALE, status=409)
+    case.updated_at = now
+
+
 def _mark_dispatched(case, actor, assignee_id, department):
+    _claim(case)
     case.assignee = assignee_id
     case.department = department or ""
     case.status = CaseStatus.DISPATCHED
@@ -214,6 +229,7 @@ def arrive(case: Case, actor):
     if case.status != CaseStatus.DISPATCHED:
         raise CaseError(_l("Arrival can only be reported for a dispatched repair."), status=409)
     with db.atomic():
+        _claim(case)
         case.status, case.arrived_at, case.updated_at = CaseStatus.ON_SITE, clock.now(), clock.now()
         case.save()
         close_duties(case.subject, clocks.ARRIVE, actor.id)
@@ -230,6 +246,7 @@ def finish(case: Case, actor, work_done: str, materials: str = "", photos=()):
         raise CaseError(_l("Say what was done."), status=422, field="work_done")
     stored = photo_store.store_all(photos)
     with db.atomic():
+        _claim(case)
         photo_store.attach_all(stored, estate_id=case.estate_id, subject=case.subject, actor_id=actor.id,
                                place=case.where)
         now = clock.now()
@@ -288,6 +305,7 @@ def log_call(case: Case, actor, kind: str, *, reached=True, note="", satisfactio
 
 
 def _reopen(case, actor):
+    _claim(case)
     now = clock.now()
     case.reopened += 1
     case.updated_at = now
@@ -305,6 +323,7 @@ def _reopen(case, actor):
 
 
 def _close(case, actor, verb, text, status=CaseStatus.CLOSED):
+    _claim(case)
     now = clock.now()
     case.status, case.closed_at, case.updated_at = status, now, now
     if text:
@@ -327,6 +346,7 @@ def resolve_complaint(case: Case, actor, resolution: str):
     if not (resolution or "").strip():
         raise CaseError(_l("Say how it was resolved."), status=422, field="text")
     with db.atomic():
+        _claim(case)
         case.status, case.resolution, case.updated_at = CaseStatus.DONE, resolution.strip(), clock.now()
         case.save()
         close_duties(case.subject, clocks.RESOLVE, actor.id)
