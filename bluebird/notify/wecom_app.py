@@ -273,7 +273,8 @@ def _budgets(user_ids, now) -> dict[int, int]:
 def _reachable(user_ids) -> dict[int, tuple[User, NotifyProfile]]:
     """The people who get WeCom: chose it, have a userid not marked bad, and their estate an app."""
     ids = list(user_ids)
-    users = {u.id: u for u in User.select().where(User.id.in_(ids) & User.active)}
+    users = {u.id: u for u in User.select(User.id, User.estate, User.locale)  # what a card needs of him
+             .where(User.id.in_(ids) & User.active)}
     people = profiles(users)
     with_app = {a.estate_id for a in WeComApp.select(WeComApp.estate).where(
         WeComApp.estate.in_({u.estate_id for u in users.values()}))} if users else set()
