@@ -352,13 +352,18 @@ def enqueue(queued) -> None:
 # ---------------------------------------------------------------- delivery
 
 
+# What a sender reads of the row it claimed (the payload, and what settles it), no more.
+CLAIMED = (Delivery.id, Delivery.channel, Delivery.target, Delivery.user, Delivery.payload, Delivery.status,
+           Delivery.attempts)
+
+
 def deliver(delivery_id, token, now=None) -> float | None:
     """Send one queued delivery; return seconds to wait before a retry, or None when done."""
     now = now or clock.now()
     claimed = list(Delivery.update(status=Delivery.SENDING, attempts=Delivery.attempts + 1,
                                    lease_until=now + send_lease()).where(
         (Delivery.id == delivery_id) & (Delivery.token == token) & (Delivery.status == Delivery.QUEUED)
-    ).returning(Delivery).execute())
+    ).returning(*CLAIMED).execute())
     if not claimed:
         return None  # sent already, being sent, given up, or a stale task from a reset database
     delivery = claimed[0]

@@ -5,9 +5,12 @@ the same due and overdue notices. The robot answers HTTP 200 with {"errcode": 0}
 it took the message; anything else is a failure to log and retry.
 """
 import re
+import threading
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from bluebird.notify.push import PushResult, session
 
@@ -84,9 +87,46 @@ def cut(text: str, limit: int) -> str:
     return data[: limit - 3].decode(errors="ignore") + "…"
 
 
+_api_lock = threading.Lock()
+_api_session: requests.Session | None = None
+_environment: dict[str, dict] = {}
+
+
+def api_session() -> requests.Session:
+    """The pooled keep-alive session of the app API (gettoken, message/send).
+
+    It reads no environment per request: requests would otherwise look up the proxy
+    variables and ~/.netrc on every call, a good part of a message's CPU at hundreds a
+    second. What the environment says for a host is read once (environment()).
+    """
+    global _api_session
+    with _api_lock:
+        if _api_session is None:
+            s = requests.Session()
+            s.trust_env = False
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
+            s.mount("https://", adapter)
+            s.mount("http://", adapter)
+            _api_session = s
+        return _api_session
+
+
+def environment(url: str) -> dict:
+    """The proxies and CA bundle the environment gives for this URL's host, read once per host."""
+    parts = urlsplit(url)
+    key = f"{parts.scheme}://{parts.netloc}/"
+    found = _environment.get(key)
+    if found is None:
+        found = session().merge_environment_settings(key, {}, None, None, None)  # what requests would use
+        found = {"proxies": found["proxies"], "verify": found["verify"]}
+        _environment[key] = found
+    return found
+
+
 def _call(method: str, url: str, *, timeout: float, params=None, body=None) -> ApiAnswer:
     try:
-        response = session().request(method, url, params=params, json=body, timeout=timeout)
+        response = api_session().request(method, url, params=params, json=body, timeout=timeout,
+                                         **environment(url))
     except requests.Timeout as exc:
         return ApiAnswer(None, {}, f"timeout: {exc}"[:300])
     except requests.RequestException as exc:

@@ -273,7 +273,8 @@ def _budgets(user_ids, now) -> dict[int, int]:
 def _reachable(user_ids) -> dict[int, tuple[User, NotifyProfile]]:
     """The people who get WeCom: chose it, have a userid not marked bad, and their estate an app."""
     ids = list(user_ids)
-    users = {u.id: u for u in User.select().where(User.id.in_(ids) & User.active)}
+    users = {u.id: u for u in User.select(User.id, User.estate, User.locale)  # what a card needs of him
+             .where(User.id.in_(ids) & User.active)}
     people = profiles(users)
     with_app = {a.estate_id for a in WeComApp.select(WeComApp.estate).where(
         WeComApp.estate.in_({u.estate_id for u in users.values()}))} if users else set()
@@ -353,9 +354,16 @@ def link(app: WeComApp, path: str, delivery_id: int) -> str:
 # ---------------------------------------------------------------- delivery
 
 
+# Only what a send reads (not every column of the three rows): building and reading a
+# 40-column join cost more CPU than the HTTP request itself.
+_DELIVER_COLUMNS = (NotifyProfile.user, NotifyProfile.wecom_userid, NotifyProfile.wecom_bad_at,
+                    User.id, User.estate, User.name, WeComApp.id, WeComApp.agent_id, WeComApp.base_url,
+                    WeComApp.last_ok_at)
+
+
 def deliver(delivery: Delivery, now) -> float | None:
     """Send one claimed app message; seconds to a retry, or None when settled."""
-    found = (NotifyProfile.select(NotifyProfile, User, WeComApp)
+    found = (NotifyProfile.select(*_DELIVER_COLUMNS)
              .join(User, on=(NotifyProfile.user == User.id))
              .join(WeComApp, on=(WeComApp.estate == User.estate))
              .where(NotifyProfile.user == delivery.target).first())  # one read for the three rows
