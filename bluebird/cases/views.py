@@ -235,8 +235,10 @@ def _page(case, status=200, **forms):
         cancel_form=forms.get("cancel") or CancelForm(),
         about=Case.get_or_none((Case.id == case.about_case_id) & (Case.estate == case.estate_id))
         if case.about_case_id else None,
+        # Each complaint about a repair writes "complained_about" on its timeline (already
+        # read above): a repair nobody complained about costs no query for the list.
         complaints_about=list(Case.complaints_about_repair(case.estate_id, case.id))
-        if case.kind == CaseKind.REPAIR else [],
+        if case.kind == CaseKind.REPAIR and any(e.verb == "complained_about" for e in events) else [],
         can_complain=case.kind == CaseKind.REPAIR and current_user.role in REGISTERS,
         sees_phone=current_user.role in SEES_PHONES, call_labels=CallKind.LABELS, satisfaction=SATISFACTION,
         CaseStatus=CaseStatus, CaseKind=CaseKind, roles=roles,
