@@ -45,21 +45,18 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # many senders connect at once (the bench): no resets
 
 
-class FakePushService:
-    """Run with `with FakePushService(app_public_key) as push:`; push.subscribe("alice")."""
+class _LocalServer:
+    """A real HTTP server on a free localhost port, in a thread, for `with`; subclasses give
+    `_handler()`. `release` frees handlers told to hang, before the server shuts down."""
 
-    def __init__(self, vapid_public_key: str):
-        self.vapid_public_key = vapid_public_key
-        self.keys = {}  # path -> (private key, auth secret)
-        self.modes = {}  # path -> list of modes, one used per request (the last repeats)
-        self.received: list[Received] = []
-        self.requests: dict[str, int] = {}
-        self.errors: list[str] = []
-        self.release = threading.Event()  # frees hanging handlers at the end
+    name = "fake"
+
+    def _serve(self):
+        self.release = threading.Event()
         self.lock = threading.Lock()
         self.server = _Server(("127.0.0.1", 0), self._handler())
-        self.origin = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-push", daemon=True)
+        self.base = self.origin = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, name=self.name, daemon=True)
 
     def __enter__(self):
         self.thread.start()
@@ -70,6 +67,21 @@ class FakePushService:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+class FakePushService(_LocalServer):
+    """Run with `with FakePushService(app_public_key) as push:`; push.subscribe("alice")."""
+
+    name = "fake-push"
+
+    def __init__(self, vapid_public_key: str):
+        self.vapid_public_key = vapid_public_key
+        self.keys = {}  # path -> (private key, auth secret)
+        self.modes = {}  # path -> list of modes, one used per request (the last repeats)
+        self.received: list[Received] = []
+        self.requests: dict[str, int] = {}
+        self.errors: list[str] = []
+        self._serve()
 
     def subscribe(self, name: str, *modes: str) -> dict:
         """A subscription as a browser would send it, with a key pair made here."""
@@ -188,25 +200,15 @@ class FakePushService:
         return Handler
 
 
-class FakeWeCom:
+class FakeWeCom(_LocalServer):
     """A local WeCom group robot: records markdown; per key answers ok, 500 or rate-limited."""
+
+    name = "fake-wecom"
 
     def __init__(self):
         self.received: list[dict] = []
         self.modes: dict[str, list[str]] = {}
-        self.lock = threading.Lock()
-        self.server = _Server(("127.0.0.1", 0), self._handler())
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-wecom", daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        self._serve()
 
     def url(self, key: str, *modes: str) -> str:
         self.modes[key] = list(modes) or ["ok"]
@@ -255,7 +257,7 @@ class FakeWeCom:
         return Handler
 
 
-class FakeWeComApi:
+class FakeWeComApi(_LocalServer):
     """A local WeCom API (qyapi) for app messages: gettoken, message/send, user/getuserid.
 
     It checks what the real one checks: the corp id and secret for a token, that the token
@@ -266,6 +268,8 @@ class FakeWeComApi:
     delivered again (`duplicates`). A member's modes answer 42001, 45009, 81013, 500, or
     hang, on demand. `received[userid]` is what each member got.
     """
+
+    name = "fake-wecom-api"
 
     def __init__(self, corp_id="ww-bluebird", secret="s3cret-app", agent_id=1000002, token_ttl=7200,
                  members=(), phones=None):
@@ -283,21 +287,7 @@ class FakeWeComApi:
         self.modes: dict[str, list[str]] = {}
         self.calls: list[tuple[str, int]] = []  # (path, errcode) of every call
         self.errors: list[str] = []
-        self.release = threading.Event()
-        self.lock = threading.Lock()
-        self.server = _Server(("127.0.0.1", 0), self._handler())
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="fake-wecom-api", daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        self._serve()
 
     def member(self, userid, *modes, phone=None):
         self.members.add(userid)
