@@ -3,15 +3,7 @@
 (function () {
   "use strict";
 
-  function uuid4() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    // Plain http on an office LAN is not a secure context: build a v4 UUID by hand.
-    var b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
+  var uuid4 = window.BluebirdUuid4;  // static/outbox.js, loaded just before this file
 
   // Every create form carries a UUID made once per form: a double tap or a retry on a
   // slow network sends the same UUID, and the server saves once.

@@ -121,6 +121,8 @@
     return text;
   }
 
+  // The one UUID maker of the front end (app.js stamps forms with it; loaded after this).
+  // Plain http on an office LAN is not a secure context: without randomUUID, build a v4 by hand.
   function uuid4() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var b = crypto.getRandomValues(new Uint8Array(16));
@@ -129,6 +131,8 @@
     var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
   }
+
+  window.BluebirdUuid4 = uuid4;
 
   function toast(text) {
     var note = document.getElementById("outbox-toast");
