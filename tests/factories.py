@@ -224,3 +224,14 @@ def make_assessment(user, year=2026, month=11, points=-2):
                          detail="missed")
     appeal = Appeal.create(estate=user.estate_id, entry=entry, by=user, reason="那天巡查了")
     return sheet, entry, appeal
+
+
+def jpeg(colour=(200, 120, 40), size=(800, 600), quality=85) -> bytes:
+    """A real JPEG photo, as a phone would send one (smaller)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()

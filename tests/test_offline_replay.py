@@ -9,32 +9,11 @@ photos or the case missing.
 import io
 import uuid
 
-import pytest
-from PIL import Image
-
 from bluebird.cases.models import Case
 from bluebird.photos.models import Attachment
 from bluebird.rounds import engine, service
 from bluebird.rounds.models import ItemResult, Template, TemplateItem
 from tests import factories
-
-
-@pytest.fixture
-def photo_root(app, tmp_path, monkeypatch):
-    root = tmp_path / "photos"
-    monkeypatch.setitem(app.config, "PHOTO_ROOT", str(root))
-    return root
-
-
-@pytest.fixture
-def real_500(app, monkeypatch):
-    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
-
-
-def _jpeg(colour=(200, 120, 40)):
-    buffer = io.BytesIO()
-    Image.new("RGB", (800, 600), colour).save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
 
 
 def _files(root):
@@ -51,7 +30,7 @@ def _round(estate, butler, opens_case=""):
 def _answer(client, round_, item, key, photos=2):
     return client.post(f"/rounds/{round_.id}/items/{item.id}", {
         "client_uuid": key, "item_id": str(item.id), "result": "fail", "note": "堆放杂物",
-        "photos": [(io.BytesIO(_jpeg((i * 40, 90, 90))), f"p{i}.jpg") for i in range(photos)],
+        "photos": [(io.BytesIO(factories.jpeg((i * 40, 90, 90))), f"p{i}.jpg") for i in range(photos)],
     }, content_type="multipart/form-data", headers={"X-Bluebird-Upload": "1", "X-Bluebird-Replay": key})
 
 

@@ -9,7 +9,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from PIL import Image
 
 from bluebird import clock
 from bluebird.cases.models import Case
@@ -35,29 +34,10 @@ def site(estate, butler, technician, manager, receptionist):
     return {"unit": unit, "building": building}
 
 
-@pytest.fixture
-def photo_root(app, tmp_path, monkeypatch):
-    root = tmp_path / "photos"
-    monkeypatch.setitem(app.config, "PHOTO_ROOT", str(root))
-    return root
-
-
-@pytest.fixture
-def real_500(app, monkeypatch):
-    """Let an unexpected error reach the 500 page, as in production, instead of the test."""
-    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
-
-
-def _jpeg(colour=(200, 120, 40)):
-    buffer = io.BytesIO()
-    Image.new("RGB", (800, 600), colour).save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
-
-
 def _repair(client, key, photos=1, **extra):
     data = {"kind": "repair", "unit_code": "3-1502", "source": "phone", "scope": "household", "trade": "water",
             "work_type": "basic", "minor": "y", "description": "厨房水管漏水", "client_uuid": key,
-            "photos": [(io.BytesIO(_jpeg()), f"leak{i}.jpg") for i in range(photos)]}
+            "photos": [(io.BytesIO(factories.jpeg()), f"leak{i}.jpg") for i in range(photos)]}
     data.update(extra)
     return client.post("/cases/new", data, content_type="multipart/form-data")
 
@@ -115,7 +95,7 @@ def test_photos_added_to_a_case_are_one_submission_per_client_uuid(
 
     def add():
         return reception_client.post(f"/cases/{case.id}/photos", {
-            "client_uuid": key, "photos": [(io.BytesIO(_jpeg()), "a.jpg"), (io.BytesIO(_jpeg((9, 9, 9))), "b.jpg")],
+            "client_uuid": key, "photos": [(io.BytesIO(factories.jpeg()), "a.jpg"), (io.BytesIO(factories.jpeg((9, 9, 9))), "b.jpg")],
         }, content_type="multipart/form-data")
 
     blocker = _block_todays_folder(photo_root)
@@ -133,11 +113,11 @@ def test_photos_added_to_a_case_are_one_submission_per_client_uuid(
 def test_a_finished_repair_and_its_photos_commit_together(tech_client, site, technician, photo_root, real_500):
     case = factories.make_case(site["unit"], technician, assignee=technician, status="dispatched")
     blocker = _block_todays_folder(photo_root)
-    data = {"work_done": "更换水龙头", "materials": "", "photos": [(io.BytesIO(_jpeg()), "done.jpg")]}
+    data = {"work_done": "更换水龙头", "materials": "", "photos": [(io.BytesIO(factories.jpeg()), "done.jpg")]}
     assert tech_client.post(f"/cases/{case.id}/finish", dict(data), content_type="multipart/form-data").status_code == 500
     assert Case.get_by_id(case.id).status == "dispatched"
     blocker.unlink()
-    data["photos"] = [(io.BytesIO(_jpeg()), "done.jpg")]
+    data["photos"] = [(io.BytesIO(factories.jpeg()), "done.jpg")]
     assert tech_client.post(f"/cases/{case.id}/finish", data, content_type="multipart/form-data").status_code == 303
     assert Case.get_by_id(case.id).status == "done" and Attachment.for_subject(case.subject).count() == 1
 
