@@ -295,26 +295,26 @@ def _once(sheet, do):
                 subject=sheet.subject, conflict=service.AssessmentError, action=do)
 
 
-@bp.route("/people/<int:user_id>/issue", methods=["POST"])
-def issue(user_id):
+def _sheet_step(user_id, step, not_yet):
+    """Issue or sign a stored month's sheet, once per client_uuid; `not_yet` while it runs."""
     _supervisor()
     person = _person(user_id)
     found = _stored_sheet(person)
     if found is None:
-        return _sheet_page(person, status=409, error=_("The month is still running: a sheet is issued after the "
-                                                        "month closes."))
-    return _act(person, lambda: _once(found, lambda: service.issue(found, current_user)))
+        return _sheet_page(person, status=409, error=not_yet)
+    return _act(person, lambda: _once(found, lambda: step(found, current_user)))
+
+
+@bp.route("/people/<int:user_id>/issue", methods=["POST"])
+def issue(user_id):
+    return _sheet_step(user_id, service.issue,
+                       _("The month is still running: a sheet is issued after the month closes."))
 
 
 @bp.route("/people/<int:user_id>/sign", methods=["POST"])
 def sign(user_id):
-    _supervisor()
-    person = _person(user_id)
-    found = _stored_sheet(person)
-    if found is None:
-        return _sheet_page(person, status=409, error=_("Issue the sheet first: the person sees it and may appeal "
-                                                        "before it is signed."))
-    return _act(person, lambda: _once(found, lambda: service.sign(found, current_user)))
+    return _sheet_step(user_id, service.sign,
+                       _("Issue the sheet first: the person sees it and may appeal before it is signed."))
 
 
 @bp.route("/people/<int:user_id>/recompute", methods=["POST"])
