@@ -87,6 +87,9 @@ def _bind_extensions(app):
     login_manager.login_message = None
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    from bluebird.web import install_template_speedups
+
+    install_template_speedups(app)
     limiter.init_app(app)
     warn_if_limits_unshared(app)
     # Compression runs after every other after_request hook (it is registered first):
@@ -208,10 +211,11 @@ def _register_hooks(app):
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    from bluebird.web import full_when, short_when
+    from bluebird.web import full_when, short_when, when_parts
 
     app.add_template_filter(short_when, "when")
     app.add_template_filter(full_when, "when_full")
+    app.add_template_filter(when_parts, "when_parts")
 
     @app.context_processor
     def layout_context():

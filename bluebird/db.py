@@ -1,7 +1,9 @@
 """The database: a proxy bound from a URL, a base model, and create-once for replays."""
+import inspect
 import os
 import re
 import uuid
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from flask_babel import lazy_gettext as _l
@@ -103,6 +105,91 @@ class GatedSqliteDatabase(PooledSqliteDatabase):
 def is_postgres() -> bool:
     """Tell whether the bound database is PostgreSQL."""
     return isinstance(db.obj, PooledPostgresqlDatabase)
+
+
+_PROBE_BASE = -7_300_000_000
+_PROBE_MOMENT = datetime(1901, 2, 3, 4, 5, 6)
+
+
+def _probe(index: int, sample, length: int = 0):
+    """A value of the sample's type that no real query parameter holds (a list of `length`
+    distinct ones for a tuple sample: the ids of an IN)."""
+    if isinstance(sample, tuple):
+        return [_PROBE_BASE - 1000 * (index + 1) - n for n in range(length)]
+    if isinstance(sample, datetime):
+        return _PROBE_MOMENT + timedelta(microseconds=index + 1)
+    if isinstance(sample, str):
+        return f"\x00probe{index}\x00"
+    if isinstance(sample, int) and not isinstance(sample, bool):
+        return _PROBE_BASE - index
+    raise TypeError(f"a prepared query's value must be an int, str or datetime, not {type(sample).__name__}")
+
+
+class Prepared:
+    """A query shape whose SQL is compiled once per kind of database; each call binds new values.
+
+    Peewee builds a query's SQL anew on every execution. For the lookups every page makes
+    (the signed-in user, the bell, the agenda) that cost more than running them: about
+    0.3 ms a query against 0.02 ms for SQLite to answer. `build` takes the shape first
+    (positional: each distinct shape is compiled once) and the values as keyword-only
+    parameters whose defaults give their type (int, str or datetime; a tuple for a list of
+    ints, as in `id IN (…)`: each length is its own shape). It is called once with probe
+    values; where a probe shows up among the SQL's parameters, each call puts its own value.
+    The result is the query's own cursor wrapper, so rows come back as the query says
+    (models with their joins, tuples, dicts).
+    """
+
+    def __init__(self, build):
+        self.build = build
+        self.__doc__, self.__name__ = build.__doc__, build.__name__
+        self._samples = {name: p.default for name, p in inspect.signature(build).parameters.items()
+                         if p.kind is p.KEYWORD_ONLY}
+        self._compiled: dict = {}
+
+    def _compile(self, shape, lengths):
+        probes = {name: _probe(i, sample, lengths.get(name, 0)) for i, (name, sample) in enumerate(self._samples.items())}
+        query = self.build(*shape, **probes)
+        sql, params = query.sql()
+        slots = {}
+        for name, value in probes.items():
+            for n, one in enumerate(value) if isinstance(value, list) else [(None, value)]:
+                slots[one] = (name, n)
+        plan = tuple(slots.get(p, (None, p)) if isinstance(p, (int, str, datetime)) else (None, p) for p in params)
+        missing = {f"{name}[{n}]" if n is not None else name for name, n in slots.values()} - {
+            f"{name}[{n}]" if n is not None else name for name, n in plan if name}
+        if missing:  # a value that never reaches the SQL was converted on the way: refuse loudly
+            raise ValueError(f"{self.__name__}: {sorted(missing)} did not reach the SQL as given")
+        return query, sql, plan
+
+    def _run(self, shape, values):
+        lengths = {name: len(values[name]) for name, sample in self._samples.items() if isinstance(sample, tuple)}
+        key = (type(db.obj), shape, tuple(lengths.values()))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(shape, lengths)
+        query, sql, plan = compiled
+        # Each plan entry is (slot, None), (list slot, index) or (None, a constant of the SQL).
+        return query, db.execute_sql(sql, [(values[name] if part is None else values[name][part]) if name else part
+                                           for name, part in plan])
+
+    def __call__(self, *shape, **values):
+        query, cursor = self._run(shape, values)
+        return query._get_cursor_wrapper(cursor)
+
+    def cursor(self, *shape, **values):
+        """The database cursor itself: rows as the driver gives them, no field conversions
+        (SQLite's datetimes stay text)."""
+        return self._run(shape, values)[1]
+
+    def first(self, *shape, **values):
+        """The first row, or None (read to the end, so the cursor closes: give the query a LIMIT)."""
+        rows = list(self(*shape, **values))
+        return rows[0] if rows else None
+
+
+def prepared(build) -> Prepared:
+    """Decorate a function that builds a query: see Prepared."""
+    return Prepared(build)
 
 
 class BaseModel(Model):

@@ -1,12 +1,13 @@
 """htmx-aware rendering and the small helpers every view uses."""
 import json
-from datetime import UTC
+from datetime import UTC, date
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
-from flask import abort, current_app, g, render_template, request
+from flask import abort, current_app, g, has_request_context, render_template, request, url_for
 from flask_babel import get_locale, get_timezone, gettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -30,6 +31,62 @@ def is_htmx() -> bool:
         and not headers.get("HX-Boosted")
         and not headers.get("HX-History-Restore-Request")
     )
+
+
+def install_template_speedups(app):
+    """Two lookups every template makes dozens of times, made once per process.
+
+    - `url_for` with plain values always makes the same URL in one process (the shell's
+      scripts, the tabs, a row's link): templates get it kept per script root, in a
+      bounded table. A call with `_external`, `_anchor` and the like goes through unchanged.
+    - Template strings (`_()`) read the request's catalog from the default domain
+      (bluebird.extensions.RequestDomain) without asking Flask-Babel which domain is on:
+      Bluebird has one.
+    """
+    kept: dict = {}
+
+    def template_url_for(endpoint, **values):
+        if not has_request_context() or any(name[0] == "_" for name in values):
+            return url_for(endpoint, **values)
+        try:
+            # A relative endpoint (".show") means the current blueprint's.
+            where = request.blueprint if endpoint[0] == "." else None
+            key = (endpoint, where, request.script_root, *sorted(values.items()))
+            url = kept.get(key)
+        except TypeError:  # a list of values (a repeated query argument)
+            return url_for(endpoint, **values)
+        if url is None:
+            if len(kept) > 4096:
+                kept.clear()
+            url = kept[key] = url_for(endpoint, **values)
+        return url
+
+    app.jinja_env.globals["url_for"] = template_url_for
+
+    catalog = app.extensions["babel"].instance.domain_instance.get_translations
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: catalog().ugettext(s),
+        ngettext=lambda s, p, n: catalog().ungettext(s, p, n),
+        pgettext=lambda c, s: catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: catalog().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+
+
+_TRANSLATED: dict = {}
+
+
+def translated(labels: dict) -> dict:
+    """A dict of lazily translated labels (CaseKind.LABELS, …) as plain text in the request's
+    language, made once per process and language: a list page shows them on every row and
+    option, and each lazy label translates itself anew whenever it is shown."""
+    key = (id(labels), str(get_locale()))
+    kept = _TRANSLATED.get(key)
+    if kept is None or kept[0] is not labels:  # the dict itself is kept too, so its id stays its own
+        if len(_TRANSLATED) > 256:
+            _TRANSLATED.clear()
+        kept = _TRANSLATED[key] = (labels, {k: str(v) for k, v in labels.items()})
+    return kept[1]
 
 
 def render(page: str, fragment: str | None = None, status: int = 200, **context):
@@ -117,20 +174,28 @@ def _zone(name: str) -> ZoneInfo:
 
 
 @lru_cache(maxsize=8)
-def _weekdays(locale: str) -> dict:
-    return get_day_names("abbreviated", locale=locale)
+def _weekdays(locale: str) -> tuple:
+    names = get_day_names("abbreviated", locale=locale)
+    return tuple(names[day] for day in range(7))
 
 
-def _when_context():
+class When(NamedTuple):
+    """What a request's times are told against: hashable, so a formatted time can be kept."""
+    zone: ZoneInfo
+    today: int  # the local date's ordinal
+    near: tuple  # the words for yesterday, today and tomorrow, each with %(time)s
+    weekdays: tuple  # Monday first
+
+
+def when_context() -> When:
     """Per request, once: the zone, today's date there, and the words for near days."""
     ctx = g.get("_when_ctx")
     if ctx is None:
         zone = _zone(str(get_timezone()))
-        today = clock.now().replace(tzinfo=UTC).astimezone(zone).date()
-        locale = get_locale()
+        today = clock.now().replace(tzinfo=UTC).astimezone(zone).toordinal()
         # gettext without arguments leaves %(time)s in place; it is filled per call.
-        words = {0: gettext("Today %(time)s"), 1: gettext("Tomorrow %(time)s"), -1: gettext("Yesterday %(time)s")}
-        ctx = g._when_ctx = (zone, today, words, _weekdays(str(locale)))
+        near = (gettext("Yesterday %(time)s"), gettext("Today %(time)s"), gettext("Tomorrow %(time)s"))
+        ctx = g._when_ctx = When(zone, today, near, _weekdays(str(get_locale())))
     return ctx
 
 
@@ -140,34 +205,40 @@ def short_when(moment) -> str:
     Agendas show a hundred of these, so it is plain arithmetic on a per-request context
     rather than a Babel pattern per call (a tenth of the cost).
     """
-    zone, today, words, weekdays = _when_context()
+    zone, today, near, weekdays = when_context()
     local = moment.replace(tzinfo=UTC).astimezone(zone)
     hm = f"{local.hour:02d}:{local.minute:02d}"
-    offset = (local.date() - today).days
-    if offset in words:
-        return words[offset] % {"time": hm}
-    if local.year == today.year:
+    offset = local.toordinal() - today
+    if -1 <= offset <= 1:
+        return near[offset + 1] % {"time": hm}
+    if local.year == this_year(today):
         return f"{local.month}/{local.day} {weekdays[local.weekday()]} {hm}"
     return f"{local.year}/{local.month}/{local.day} {hm}"
 
 
+@lru_cache(maxsize=8)
+def this_year(today_ordinal: int) -> int:
+    return date.fromordinal(today_ordinal).year
+
+
 def full_when(moment) -> str:
     """The full local date and time, for a tooltip."""
-    zone = _when_context()[0]
+    zone = when_context()[0]
     return f"{moment.replace(tzinfo=UTC).astimezone(zone):%Y-%m-%d %H:%M}"
 
 
-def when_parts(moment) -> tuple[str, str, str]:
+def when_parts(moment, context=None) -> tuple[str, str, str]:
     """(ISO, full, short) forms of one UTC moment from one zone conversion: the agenda's
-    rows (bluebird/duties/agenda.py) format a hundred due times in one pass."""
-    zone, today, words, weekdays = _when_context()
-    local = moment.replace(tzinfo=UTC).astimezone(zone)
-    hm = f"{local.hour:02d}:{local.minute:02d}"
-    full = f"{local.year:04d}-{local.month:02d}-{local.day:02d} {hm}"
-    offset = (local.date() - today).days
-    if offset in words:
-        short = words[offset] % {"time": hm}
-    elif local.year == today.year:
+    rows (bluebird/duties/agenda.py) format a hundred due times in one pass, handing in
+    `when_context()` once."""
+    zone, today, near, weekdays = context or when_context()
+    local = zone.fromutc(moment.replace(tzinfo=zone)).replace(tzinfo=None)
+    full = local.isoformat(" ", "minutes")
+    hm = full[11:]
+    offset = local.toordinal() - today
+    if -1 <= offset <= 1:
+        short = near[offset + 1] % {"time": hm}
+    elif local.year == this_year(today):
         short = f"{local.month}/{local.day} {weekdays[local.weekday()]} {hm}"
     else:
         short = f"{local.year}/{local.month}/{local.day} {hm}"

@@ -147,7 +147,7 @@ def _sheet_page(person, status=200, **forms):
                   and (sheet.appeal_until is None or now <= sheet.appeal_until))
     manual = forms.get("manual_form") or ManualForm()
     manual.rule.choices = manual_choices()
-    events = list(Event.for_subject(sheet.subject)) if sheet is not None else []
+    events = list(Event.timeline(subject=sheet.subject)) if sheet is not None else []
     return render("assessment/sheet.html", status=status, view=view, rates=view.rates, total_items=view.total,
                   summary=[(rulebook.label_of(code), rulebook.clause_of(code), n, pts)
                            for code, n, pts in view.summary], person=person, sheet=sheet, mine=mine,

@@ -4,7 +4,7 @@ from peewee import JOIN, BooleanField, CharField, DateTimeField, ForeignKeyField
 
 from bluebird import clock
 from bluebird.auth import roles
-from bluebird.db import BaseModel, ReplaySafe
+from bluebird.db import BaseModel, ReplaySafe, prepared
 from bluebird.estate.models import Estate, Patch
 
 
@@ -89,6 +89,20 @@ class User(UserMixin, ReplaySafe):
         """Active staff of an estate holding one of the given roles."""
         return cls.select().where((cls.estate == estate_id) & (cls.role.in_(wanted)) & cls.active)
 
+    @staticmethod
+    @prepared
+    def these_or_role(*, ids=(), estate_id=0, role=""):
+        """These people, and the estate's active staff in one role, by name (compiled once per count)."""
+        in_role = (User.estate == estate_id) & (User.role == role) & User.active
+        return User.select().where(in_role | User.id.in_(ids)).order_by(User.name, User.id)
+
+    @staticmethod
+    @prepared
+    def names_with_role(*, estate_id=0, role=""):
+        """(id, name) of an estate's active staff in one role, by name: pickers and filters (compiled once)."""
+        return (User.select(User.id, User.name).where((User.estate == estate_id) & (User.role == role) & User.active)
+                .order_by(User.name).tuples())
+
 
 class LoginSession(BaseModel):
     """One signed-in device. Logging out deletes its row, so a copied cookie dies with it."""
@@ -99,3 +113,14 @@ class LoginSession(BaseModel):
 
     class Meta:
         table_name = "login_session"
+
+    @staticmethod
+    @prepared
+    def signed_in(*, user_id=0, token="", since=clock.now()):
+        """The user a device's session names, with his estate, if the session began after `since`.
+
+        Every request asks it, so its SQL is compiled once (bluebird/db.py `prepared`).
+        """
+        return (User.select(User, Estate).join(LoginSession).switch(User).join(Estate)
+                .where((User.id == user_id) & (LoginSession.token == token) & (LoginSession.created_at >= since))
+                .limit(1))

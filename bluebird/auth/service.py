@@ -9,7 +9,6 @@ from bluebird.auth.models import LoginSession, User
 from bluebird.auth.passwords import hash_password, needs_rehash, verify_password
 from bluebird.db import create_once, db
 from bluebird.estate import coverage
-from bluebird.estate.models import Estate
 
 # A session lives as long as the longest cookie that can carry it (the remember cookie,
 # 14 days, or the permanent session, 31): older rows are refused and pruned at login.
@@ -73,10 +72,7 @@ def user_for_session(token: str) -> User | None:
     if not user_id.isdigit() or not sid:
         return None
     # The estate comes in the same query: every page shows times in its zone.
-    user = (User.select(User, Estate).join(LoginSession).switch(User).join(Estate)
-            .where((User.id == int(user_id)) & (LoginSession.token == sid)
-                   & (LoginSession.created_at >= clock.now() - SESSION_LIFETIME))
-            .first())
+    user = LoginSession.signed_in.first(user_id=int(user_id), token=sid, since=clock.now() - SESSION_LIFETIME)
     if user is None or user.session_version != version or not user.active:
         return None
     user.session_token = sid

@@ -14,7 +14,7 @@ from peewee import (
 from bluebird import clock
 from bluebird.auth.models import User
 from bluebird.cases.kinds import CaseKind, CaseStatus
-from bluebird.db import BaseModel, ReplaySafe
+from bluebird.db import BaseModel, ReplaySafe, prepared
 from bluebird.estate.models import Building, Estate, Resident, Unit, mask_phone
 
 
@@ -116,8 +116,7 @@ class Case(ReplaySafe):
     @classmethod
     def with_unit(cls, estate_id, case_id):
         """One case of an estate with its unit in the same query (the case page), or None."""
-        return (cls.select(cls, Unit).join(Unit, JOIN.LEFT_OUTER, on=(cls.unit == Unit.id))
-                .where((cls.id == case_id) & (cls.estate == estate_id)).first())
+        return _case_with_unit.first(estate_id=estate_id, case_id=case_id)
 
     @property
     def subject(self) -> str:
@@ -180,3 +179,16 @@ class Call(ReplaySafe):
 
     class Meta:
         indexes = ((("case", "at"), False),)
+
+    @staticmethod
+    @prepared
+    def of_case(*, case_id=0):
+        """A case's calls in time order (the case page), compiled once."""
+        return Call.select().where(Call.case == case_id).order_by(Call.at)
+
+
+@prepared
+def _case_with_unit(*, estate_id=0, case_id=0):
+    """Case.with_unit's query, compiled once: every case page and step asks it."""
+    return (Case.select(Case, Unit).join(Unit, JOIN.LEFT_OUTER, on=(Case.unit == Unit.id))
+            .where((Case.id == case_id) & (Case.estate == estate_id)).limit(1))

@@ -32,7 +32,7 @@ from bluebird.forms import choices
 from bluebird.photos import service as photos
 from bluebird.photos.models import Attachment
 from bluebird.timeline.models import Event, once
-from bluebird.web import estate_id, get_scoped_or_404, render
+from bluebird.web import estate_id, get_scoped_or_404, render, translated
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 register_link("case", lambda rest: url_for("cases.show", case_id=int(rest)))
@@ -61,12 +61,12 @@ def _login():
 
 @bp.context_processor
 def _words():
-    return {"sources": SOURCES, "scopes": SCOPES, "trades": TRADES, "work_types": WORK_TYPES, "targets": TARGETS,
-            "case_event_text": describe}
+    return {"sources": translated(SOURCES), "scopes": translated(SCOPES), "trades": translated(TRADES),
+            "work_types": translated(WORK_TYPES), "targets": translated(TARGETS), "case_event_text": describe}
 
 
 def _technicians():
-    return choices([(0, "—")] + [(u.id, u.name) for u in User.with_role(estate_id(), roles.TECHNICIAN).order_by(User.name)])
+    return choices([(0, "—")] + list(User.names_with_role(estate_id=estate_id(), role=roles.TECHNICIAN)))
 
 
 def _staff():
@@ -91,9 +91,10 @@ def index():
         "cases/index.html", "cases/_rows.html", status=422 if params.error else 200,
         rows=rows, next_before=next_before, f=params, date_error=DATE_ERRORS.get(params.error),
         buildings=listing.building_options(estate_id(), str(get_locale()), lambda name: _("Building %(name)s", name=name)),
-        technicians=User.with_role(estate_id(), roles.TECHNICIAN),
+        technicians=User.names_with_role(estate_id=estate_id(), role=roles.TECHNICIAN),
         can_register=current_user.role in REGISTERS, can_export=current_user.role in EXPORTS,
-        case_kinds=CaseKind.LABELS, case_statuses=CaseStatus.LABELS, satisfaction_words=SATISFACTION,
+        case_kinds=translated(CaseKind.LABELS), case_statuses=translated(CaseStatus.LABELS),
+        satisfaction_words=translated(SATISFACTION),
     )
 
 
@@ -220,8 +221,8 @@ def _page(case, status=200, **forms):
                                                           if case.warranty else "")
     if case.warranty:
         dispatch_form.department.label.text = _("Passed on to")
-    events = list(Event.for_subject(case.subject))
-    duties, calls = list(service.open_duties(case)), list(case.calls.order_by(Call.at))
+    events = list(Event.timeline(subject=case.subject))
+    duties, calls = list(service.open_duties(case)), list(Call.of_case(case_id=case.id))
     technicians = _people(case, calls, duties, events)
     dispatch_form.assignee.choices = [] if case.warranty else technicians
     return render(
@@ -252,8 +253,7 @@ def _people(case, calls, duties, events):
     named = {case.registrar_id, case.assignee_id} | {c.by_id for c in calls} | {d.assignee_id for d in duties}
     named |= {e.data.get("to") for e in events if e.verb == "dispatched" and isinstance(e.data.get("to"), int)}
     named.discard(None)
-    technician = (User.estate == estate_id()) & (User.role == roles.TECHNICIAN) & User.active
-    people = list(User.select().where(technician | User.id.in_(sorted(named))).order_by(User.name, User.id))
+    people = list(User.these_or_role(ids=tuple(sorted(named)), estate_id=estate_id(), role=roles.TECHNICIAN))
     by_id = g.people = {u.id: u for u in people}
     case.registrar = by_id.get(case.registrar_id) or case.registrar
     if case.assignee_id:

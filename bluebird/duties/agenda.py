@@ -2,25 +2,40 @@
 
 A hundred duty rows were a hundred model objects, a translated label escaped a hundred
 times, a `url_for` each and a nested time macro each: most of the page's CPU. Here the
-rows are named tuples of ready strings: each kind's label is made once per request, each
-duty link comes from its subject's cached URL pattern, and the three forms of the due
-time (ISO, full, short) are computed in the same loop. The template only lays them out.
+rows are named tuples of ready strings, and what a row shows is worked out once per
+process, not once per request: each kind's label per language, each duty's link, each
+due time's three forms (ISO, full, short) against the request's zone and day, and the
+row's markup itself (its macro in templates/duties/_row.html). A butler opens the same
+agenda all day, so these are kept in small LRUs keyed by everything they depend on: a
+change to any field a row shows, the clock's "today" included, makes a different row.
+The template only lays them out.
 """
 from datetime import datetime
+from functools import lru_cache
 from itertools import groupby
 from types import SimpleNamespace
 from typing import NamedTuple
 
-from flask import g
+from flask import current_app, request
+from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 
-from bluebird.db import db
+from bluebird.db import prepared
 from bluebird.duties import rules
 from bluebird.duties.models import Duty
-from bluebird.web import when_parts
+from bluebird.web import when_context, when_parts
+
+
+class Words(NamedTuple):
+    """The row's fixed words in the request's language (part of every row, so of its cache key)."""
+    locale: str
+    overdue: str
+    escalated: str
+    missed: str
 
 
 class Row(NamedTuple):
+    words: Words
     kind: str
     label: Markup
     title: str
@@ -38,46 +53,24 @@ COLUMNS = (Duty.id, Duty.kind, Duty.subject, Duty.title, Duty.assignee, Duty.due
            Duty.escalated_at)
 
 
-def _links():
-    """subject → URL, with each prefix's URL pattern worked out once per request."""
-    cache = g.setdefault("_duty_link_patterns", {})
-    marker = "9876543210"
-
-    def link(subject: str, kind: str) -> str | None:
-        prefix, _, rest = subject.partition(":")
-        if not rest.isdigit():
-            return rules.link_for(subject, kind)
-        pattern = cache.get(prefix)
-        if pattern is None:
-            sample = rules.link_for(f"{prefix}:{marker}")
-            pattern = cache[prefix] = tuple(sample.split(marker, 1)) if sample and sample.count(marker) == 1 else ()
-        if not pattern:
-            return rules.link_for(subject, kind)
-        anchor = rules.anchor_for(kind)
-        return f"{pattern[0]}{rest}{pattern[1]}" + (f"#{anchor}" if anchor else "")
-
-    return link
+@lru_cache(maxsize=8192)
+def _link(subject: str, kind: str, script_root: str) -> str | None:
+    """A duty's link, kept per process: it depends on nothing else."""
+    return rules.link_for(subject, kind)
 
 
-_SQL: dict = {}  # (database, supervises, limit) -> (sql, [(user attribute or None, value)])
-_PROBE = {"id": -70001, "role": "\x00role\x00", "estate_id": -70002}
+@lru_cache(maxsize=8192)
+def _due(due_at: datetime, when) -> tuple[str, str, str]:
+    """A due time's (ISO, full, short) forms against a request's When: the same agenda
+    shows the same times all day."""
+    return when_parts(due_at, when)
 
 
-def _agenda_sql(user, limit: int):
-    """Duty.open_for's SQL, compiled once per shape: building it cost more than running it.
-
-    The query is built for a probe user whose id, role and estate are sentinels; each
-    request puts the real user's values where the sentinels were.
-    """
-    key = (id(db.obj), bool(user.supervises), limit)
-    cached = _SQL.get(key)
-    if cached is None:
-        probe = SimpleNamespace(supervises=user.supervises, **_PROBE)
-        sql, params = Duty.open_for(probe, limit=limit).select(*COLUMNS).limit(limit).sql()
-        slots = {value: name for name, value in _PROBE.items()}
-        cached = _SQL[key] = (sql, [(slots.get(p), p) for p in params])
-    sql, plan = cached
-    return sql, [getattr(user, name) if name else value for name, value in plan]
+@prepared
+def _open_rows(supervises, *, user_id=0, role="", estate_id=0, limit=0):
+    """Duty.open_for as plain tuples of COLUMNS, compiled once per shape (bluebird/db.py)."""
+    user = SimpleNamespace(id=user_id, role=role, estate_id=estate_id, supervises=supervises)
+    return Duty.open_for(user, limit=limit).select(*COLUMNS).limit(limit).tuples()
 
 
 def _when(value):
@@ -87,27 +80,39 @@ def _when(value):
 
 def rows_for(user, now, limit: int):
     """My open duties as rows, soonest first: (rows, more) where more says the list was cut."""
-    labels, link, rows = {}, _links(), []
+    rows, when, root = [], when_context(), request.script_root
+    locale = str(get_locale())
+    words = Words(locale, gettext("Overdue"), gettext("escalated"), gettext("Missed"))
     me = user.id  # once: `user` is usually flask-login's proxy, a lookup per access
-    for _id, kind, subject, title, assignee_id, due_at, missed_at, escalated_at in db.execute_sql(
-            *_agenda_sql(user, limit + 1)).fetchall():
+    for _id, kind, subject, title, assignee_id, due_at, missed_at, escalated_at in _open_rows.cursor(
+            bool(user.supervises), user_id=me, role=user.role, estate_id=user.estate_id, limit=limit + 1).fetchall():
         due_at = _when(due_at)
-        label = labels.get(kind)
-        if label is None:
-            label = labels[kind] = escape(str(rules.kind_label(kind)))
-        rows.append(Row(kind, label, title, link(subject, kind), due_at, due_at < now, missed_at is not None,
-                        escalated_at is not None and assignee_id != me, *when_parts(due_at)))
+        rows.append(Row(words, kind, _label(locale, kind), title, _link(subject, kind, root), due_at, due_at < now, missed_at is not None,
+                        escalated_at is not None and assignee_id != me, *_due(due_at, when)))
     return rows[:limit], len(rows) > limit
+
+
+@lru_cache(maxsize=512)
+def _label(locale: str, kind: str) -> Markup:
+    """A kind's label in a language, escaped once per process (made while that language is on)."""
+    return escape(str(rules.kind_label(kind)))
+
+
+@lru_cache(maxsize=4096)
+def row_html(row: Row) -> Markup:
+    """One agenda row's markup, rendered once per process for the same fields and language."""
+    return current_app.jinja_env.get_template("duties/_row.html").module.agenda_row(row)
 
 
 def grouped(rows, threshold=3):
     """Fold runs of the same kind due at the same time (a week of vacant-unit patrols) into
-    one ("group", rows) entry, the others stay ("one", row): a list a butler reads at a glance."""
+    one ("group", rows, markup) entry, the others stay ("one", row, markup): a list a butler
+    reads at a glance. The markup is the rows' own (`row_html`)."""
     out = []
     for _key, run in groupby(rows, key=lambda r: (r.kind, r.due_at)):
         run = list(run)
         if len(run) > threshold:
-            out.append(("group", run))
+            out.append(("group", run, Markup("").join(row_html(r) for r in run)))
         else:
-            out.extend(("one", r) for r in run)
+            out.extend(("one", r, row_html(r)) for r in run)
     return out

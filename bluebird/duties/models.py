@@ -30,7 +30,7 @@ from peewee import (
 
 from bluebird import clock
 from bluebird.auth.models import User
-from bluebird.db import BaseModel, db
+from bluebird.db import BaseModel, db, prepared
 from bluebird.estate.models import Estate
 
 
@@ -121,13 +121,12 @@ class Duty(BaseModel):
     @classmethod
     def voided_for(cls, user, since, limit=20):
         """A user's duties voided since `since`, latest first (struck through on the agenda)."""
-        return (cls.select().where((cls.assignee == user.id) & (cls.outcome == Outcome.VOID) & (cls.done_at >= since))
-                .order_by(cls.done_at.desc()).limit(limit))
+        return _voided(user_id=user.id, since=since, limit=limit)
 
     @classmethod
     def about(cls, subject):
         """Every duty about one thing, open or ended, soonest due first (the case page)."""
-        return cls.select().where(cls.subject == subject).order_by(cls.done_at.is_null(False), cls.due_at, cls.id)
+        return _about(subject=subject)
 
     @classmethod
     def overdue_in(cls, estate_id, now=None):
@@ -352,3 +351,16 @@ def close_duties(subject, kind, by_user=None, at=None) -> int:
                 .execute()
             )
     return closed
+
+
+@prepared
+def _voided(*, user_id=0, since=clock.now(), limit=0):
+    """Duty.voided_for's query, compiled once: the agenda asks it on every load."""
+    return (Duty.select().where((Duty.assignee == user_id) & (Duty.outcome == Outcome.VOID) & (Duty.done_at >= since))
+            .order_by(Duty.done_at.desc()).limit(limit))
+
+
+@prepared
+def _about(*, subject=""):
+    """Duty.about's query, compiled once."""
+    return Duty.select().where(Duty.subject == subject).order_by(Duty.done_at.is_null(False), Duty.due_at, Duty.id)

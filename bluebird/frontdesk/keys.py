@@ -147,4 +147,4 @@ outcomes.register_end("key", _retired_keys)
 def history(key):
     """Every loan of a key, newest first, and its timeline."""
     loans = list(KeyLoan.select().where(KeyLoan.key == key.id).order_by(KeyLoan.out_at.desc(), KeyLoan.id.desc()))
-    return loans, list(Event.for_subject(key.subject))
+    return loans, list(Event.timeline(subject=key.subject))

@@ -134,7 +134,7 @@ def _call_page(entry, status=200, error=None, pass_form=None):
     return render(
         "frontdesk/call.html", status=status, call=entry, error=error, pass_form=pass_form,
         correction=entry.latest_correction(), corrected=entry.corrects,
-        messages=list(entry.messages), events=list(Event.for_subject(entry.subject)))
+        messages=list(entry.messages), events=list(Event.timeline(subject=entry.subject)))
 
 
 @bp.route("/desk/calls/<int:call_id>/pass", methods=["POST"])
@@ -234,7 +234,7 @@ def message(message_id, status=200, error=None, form=None):
     """A message: who, when, what about; the colleague marks it answered here."""
     entry = _message_or_404(message_id)
     return render("frontdesk/message.html", status=status, message=entry, error=error, form=form or AnswerForm(),
-                  events=list(Event.for_subject(entry.subject)), can_answer=entry.answered_at is None)
+                  events=list(Event.timeline(subject=entry.subject)), can_answer=entry.answered_at is None)
 
 
 @bp.route("/desk/messages/<int:message_id>/answer", methods=["POST"])

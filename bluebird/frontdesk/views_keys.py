@@ -150,7 +150,7 @@ def handover_show(handover_id, status=200, error=None, form=None):
     desk_only()
     entry = get_scoped_or_404(Handover, handover_id)
     return render("frontdesk/handover_show.html", status=status, handover=entry, items=entry.open_items,
-                  error=error, form=form or AcceptForm(), events=list(Event.for_subject(entry.subject)),
+                  error=error, form=form or AcceptForm(), events=list(Event.timeline(subject=entry.subject)),
                   mine=entry.outgoing_id == current_user.id)
 
 

@@ -71,7 +71,7 @@ def visitor(visitor_id, status=200, error=None, form=None):
     desk_only()
     entry = get_scoped_or_404(Visitor, visitor_id)
     return render("frontdesk/visitor.html", status=status, visitor=entry, error=error, form=form or OutForm(),
-                  now_value=now_input(), events=list(Event.for_subject(entry.subject)))
+                  now_value=now_input(), events=list(Event.timeline(subject=entry.subject)))
 
 
 @bp.route("/desk/visitors/<int:visitor_id>/out", methods=["POST"])
@@ -135,7 +135,7 @@ def parcel(parcel_id, status=200, error=None, form=None):
     if current_user.role not in PARCEL_ROLES:
         abort(403)
     return render("frontdesk/parcel.html", status=status, parcel=entry, error=error, form=form or PickupForm(),
-                  events=list(Event.for_subject(entry.subject)), is_desk=current_user.role in DESK)
+                  events=list(Event.timeline(subject=entry.subject)), is_desk=current_user.role in DESK)
 
 
 @bp.route("/desk/parcels/<int:parcel_id>/pickup", methods=["POST"])

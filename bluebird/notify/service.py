@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context, has_request_context
 from flask.globals import app_ctx
 from flask_babel import force_locale, gettext
+from peewee import fn
 
 from bluebird import clock
 from bluebird.auth.models import User
-from bluebird.db import db
+from bluebird.db import db, prepared
 from bluebird.estate.models import Estate
 from bluebird.notify import push, wecom
 from bluebird.notify.models import Delivery, Notification, PushSubscription, WeComWebhook
@@ -147,7 +148,13 @@ def notify(user, title, body="", url=None, urgent=False, kind="info", now=None, 
 
 def unread_count(user) -> int:
     """How many unread notifications the user has (the bell)."""
-    return Notification.unread(user.id).count()
+    return _unread.cursor(user_id=user.id).fetchone()[0]
+
+
+@prepared
+def _unread(*, user_id=0):
+    """The bell's count, compiled once: every page asks it."""
+    return Notification.unread(user_id).select(fn.COUNT(Notification.id))
 
 
 def mark_read(user, notification_id=None, now=None) -> int:

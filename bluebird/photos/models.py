@@ -5,7 +5,7 @@ from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from bluebird import clock
 from bluebird.auth.models import User
-from bluebird.db import ReplaySafe
+from bluebird.db import ReplaySafe, prepared
 from bluebird.estate.models import Estate
 
 
@@ -44,8 +44,16 @@ class Attachment(ReplaySafe):
     def for_subjects(cls, subjects):
         """The live photos of several things at once, grouped by subject."""
         grouped: dict[str, list] = {}
+        subjects = list(subjects)
         if subjects:
-            query = cls.select().where(cls.subject.in_(list(subjects)) & cls.deleted_at.is_null()).order_by(cls.id)
+            # One subject (a case page, a round item) is the common ask: its SQL is compiled once.
+            query = (_live_photos(subject=subjects[0]) if len(subjects) == 1 else
+                     cls.select().where(cls.subject.in_(subjects) & cls.deleted_at.is_null()).order_by(cls.id))
             for att in query:
                 grouped.setdefault(att.subject, []).append(att)
         return grouped
+
+
+@prepared
+def _live_photos(*, subject=""):
+    return Attachment.for_subject(subject)

@@ -65,7 +65,7 @@ def _page(permit, status=200, pass_form=None, notice_form=None, error=None):
                   pass_form=pass_form or PassForm(), notice_form=notice_form or NoticeForm(), error=error,
                   rounds=list(Round.select().where((Round.place_kind == "permit") & (Round.place_id == permit.id))
                               .order_by(Round.started_at.desc())),
-                  events=list(Event.for_subject(permit.subject)), today=service.today(current_user.estate),
+                  events=list(Event.timeline(subject=permit.subject)), today=service.today(current_user.estate),
                   statuses=PermitStatus.LABELS, next_status=PermitStatus.NEXT.get(permit.status),
                   may={action: service.may(permit, current_user, action)
                        for action in (service.ADVANCE, service.PASS, service.NOTICE)})

@@ -261,7 +261,7 @@ def quality():
 def timeline(round_id):
     """A round's timeline (started, items, finished, signed)."""
     round_ = get_scoped_or_404(Round, round_id)
-    return render("rounds/timeline.html", round=round_, events=list(Event.for_subject(round_.subject)))
+    return render("rounds/timeline.html", round=round_, events=list(Event.timeline(subject=round_.subject)))
 
 
 def item_text(item: TemplateItem) -> tuple[str, str]:

@@ -6,7 +6,7 @@ from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, IntegrityErr
 
 from bluebird import clock
 from bluebird.auth.models import User
-from bluebird.db import ReplaySafe, parse_uuid, replayed
+from bluebird.db import ReplaySafe, parse_uuid, prepared, replayed
 from bluebird.estate.models import Estate
 
 # The step being done (see `once`): (client_uuid, subject). The next event recorded about
@@ -43,6 +43,12 @@ class Event(ReplaySafe):
             .where(cls.subject == subject)
             .order_by(cls.at.desc(), cls.id.desc())
         )
+
+    @staticmethod
+    @prepared
+    def timeline(*, subject=""):
+        """`for_subject` compiled once, for the pages that show a whole timeline."""
+        return Event.for_subject(subject)
 
 
 def record(estate_id, subject: str, actor, verb: str, **detail) -> Event:

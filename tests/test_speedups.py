@@ -1,0 +1,121 @@
+"""Issue 16, the second pass: what pages keep between requests must never show a stale or
+another language's answer.
+
+- `bluebird.db.prepared`: SQL compiled once, values bound per call (ints, text, times, IN lists).
+- `RequestDomain`: the catalog kept per request, with `force_locale` still switching it.
+- The template `url_for` table: relative endpoints, values and script roots kept apart.
+- The agenda's kept rows: a change to a duty, or a new day, shows at once.
+"""
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from flask import render_template_string
+from flask_babel import force_locale, gettext
+
+from bluebird import clock
+from bluebird.auth.models import LoginSession, User
+from bluebird.db import prepared
+from bluebird.duties.models import Duty
+from tests import factories
+
+T0 = datetime(2026, 11, 23, 1, 0)  # 09:00 in Shanghai
+
+
+@prepared
+def _staff(*, estate_id=0, role="", ids=(), since=T0):
+    return (User.select(User.id).where(((User.estate == estate_id) & (User.role == role)) | User.id.in_(ids))
+            .where(User.created_at >= since).order_by(User.id).tuples())
+
+
+def test_a_prepared_query_binds_each_calls_own_values(estate, other_estate):
+    clock.set_now(T0)
+    mine = [factories.make_user(estate, role="butler").id for _ in range(2)]
+    tech = factories.make_user(estate, role="technician").id
+    theirs = factories.make_user(other_estate, role="butler").id
+    long_ago = datetime(2000, 1, 1)
+
+    def ids(**values):
+        return [row[0] for row in _staff(**values)]
+
+    assert ids(estate_id=estate.id, role="butler", ids=(), since=long_ago) == mine
+    assert ids(estate_id=other_estate.id, role="butler", ids=(), since=long_ago) == [theirs]
+    assert ids(estate_id=estate.id, role="technician", ids=(theirs,), since=long_ago) == sorted([tech, theirs])
+    assert ids(estate_id=estate.id, role="nobody", ids=(mine[0], theirs), since=long_ago) == sorted([mine[0], theirs])
+    assert ids(estate_id=estate.id, role="butler", ids=(), since=T0 + timedelta(days=1)) == []
+    # Each IN length is its own compiled shape; the earlier ones still bind right.
+    assert ids(estate_id=estate.id, role="butler", ids=(tech,), since=long_ago) == sorted(mine + [tech])
+
+
+def test_a_value_peewee_would_convert_is_refused_when_compiled():
+    @prepared
+    def by_flag(*, active=True):
+        return User.select().where(User.active == active)
+
+    with pytest.raises(TypeError):
+        list(by_flag(active=False))
+
+
+def test_the_signed_in_lookup_is_the_session_of_that_user_only(estate, butler):
+    clock.set_now(T0)
+    other = factories.make_user(estate, role="butler")
+    LoginSession.create(token="tok-1", user=butler.id, created_at=T0)
+    found = LoginSession.signed_in.first(user_id=butler.id, token="tok-1", since=T0 - timedelta(days=1))
+    assert found.id == butler.id and found.estate.name == estate.name
+    assert LoginSession.signed_in.first(user_id=other.id, token="tok-1", since=T0 - timedelta(days=1)) is None
+    assert LoginSession.signed_in.first(user_id=butler.id, token="tok-1", since=T0 + timedelta(seconds=1)) is None
+
+
+def test_the_kept_catalog_follows_force_locale(app):
+    with app.test_request_context("/"):
+        with force_locale("zh_CN"):
+            assert gettext("Overdue") == "已超时"
+            assert render_template_string("{{ _('Overdue') }}") == "已超时"
+            with force_locale("en"):
+                assert gettext("Overdue") == "Overdue"
+                assert render_template_string("{{ _('Overdue') }}") == "Overdue"
+            assert gettext("Overdue") == "已超时"
+
+
+def test_template_url_for_keeps_endpoints_values_and_roots_apart(app):
+    template = "{{ url_for('cases.show', case_id=n) }} {{ url_for('static', filename='app.css') }}"
+    with app.test_request_context("/cases/"):
+        one = render_template_string(template, n=1)
+        two = render_template_string(template, n=2)
+    with app.test_request_context("/cases/", base_url="http://x/office"):
+        rooted = render_template_string(template, n=1)
+    assert one.startswith("/cases/1 ") and two.startswith("/cases/2 ")
+    assert rooted.startswith("/office/cases/1 /office/static/app.css?v=")
+    with app.test_request_context("/cases/"):
+        assert render_template_string("{{ url_for('cases.show', case_id=1, _anchor='calls') }}") == "/cases/1#calls"
+
+
+def _agenda_titles(client):
+    page = client.get("/agenda").get_data(as_text=True)
+    return re.findall(r'<span class="duty-title">([^<]*)</span>', page), page
+
+
+def test_an_agenda_row_changes_as_soon_as_its_duty_or_the_day_does(butler, butler_client):
+    clock.set_now(T0)
+    duty = factories.make_duty(butler, title="楼道灯不亮", due_in=timedelta(hours=3))
+    titles, page = _agenda_titles(butler_client)
+    assert titles == ["楼道灯不亮"] and "今天 12:00" in page
+
+    Duty.update(title="电梯异响").where(Duty.id == duty.id).execute()
+    titles, page = _agenda_titles(butler_client)
+    assert titles == ["电梯异响"]
+
+    clock.set_now(T0 - timedelta(days=1))  # the same row seen the day before: 明天
+    assert "明天 12:00" in _agenda_titles(butler_client)[1]
+    clock.set_now(T0 + timedelta(hours=4))  # now overdue
+    page = _agenda_titles(butler_client)[1]
+    assert 'class="duty overdue"' in page and "已超时" in page
+
+
+def test_an_agenda_row_is_kept_per_language(butler, butler_client):
+    clock.set_now(T0)
+    factories.make_duty(butler, title="楼道灯不亮", due_in=-timedelta(hours=1))
+    assert "已超时" in _agenda_titles(butler_client)[1]
+    User.update(locale="en").where(User.id == butler.id).execute()
+    page = _agenda_titles(butler_client)[1]
+    assert "Overdue" in page and "已超时" not in page
