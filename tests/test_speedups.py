@@ -119,3 +119,18 @@ def test_an_agenda_row_is_kept_per_language(butler, butler_client):
     User.update(locale="en").where(User.id == butler.id).execute()
     page = _agenda_titles(butler_client)[1]
     assert "Overdue" in page and "已超时" not in page
+
+
+def test_a_case_row_changes_as_soon_as_its_case_does(estate, butler, butler_client):
+    from bluebird.cases.models import Case
+
+    clock.set_now(T0)
+    unit = factories.make_unit(factories.make_building(estate))
+    case = factories.make_case(unit, butler, description="厨房水管漏水")
+    page = butler_client.get("/cases/?mine=0&status=all").get_data(as_text=True)
+    assert "厨房水管漏水" in page and "今天 09:00" in page
+    Case.update(description="卫生间堵塞", status="closed").where(Case.id == case.id).execute()
+    page = butler_client.get("/cases/?mine=0&status=all").get_data(as_text=True)
+    assert "卫生间堵塞" in page and "厨房水管漏水" not in page and "status-case-closed" in page
+    clock.set_now(T0 + timedelta(days=1))
+    assert "昨天 09:00" in butler_client.get("/cases/?mine=0&status=all").get_data(as_text=True)

@@ -12,6 +12,7 @@ from bluebird import clock
 from bluebird.auth import roles
 from bluebird.auth.models import User
 from bluebird.cases import clocks, listing, service
+from bluebird.cases import rows as case_rows
 from bluebird.cases.forms import CallForm, CancelForm, CaseForm, DispatchForm, FinishForm, TextForm
 from bluebird.cases.kinds import (
     SATISFACTION,
@@ -89,7 +90,7 @@ def index():
     rows, next_before = ([], None) if params.error else listing.page(estate_id(), params, current_user, _tz())
     return render(
         "cases/index.html", "cases/_rows.html", status=422 if params.error else 200,
-        rows=rows, next_before=next_before, f=params, date_error=DATE_ERRORS.get(params.error),
+        rows=rows, row_markup=case_rows.markup(rows), next_before=next_before, f=params, date_error=DATE_ERRORS.get(params.error),
         buildings=listing.building_options(estate_id(), str(get_locale()), lambda name: _("Building %(name)s", name=name)),
         technicians=User.names_with_role(estate_id=estate_id(), role=roles.TECHNICIAN),
         can_register=current_user.role in REGISTERS, can_export=current_user.role in EXPORTS,
