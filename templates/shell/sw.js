@@ -96,7 +96,10 @@ self.addEventListener("fetch", (event) => {
 self.addEventListener("message", (event) => {
   const data = event.data || {};
   if (data.type === "warm" && Array.isArray(data.urls)) {
-    event.waitUntil(data.urls.reduce((chain, path) => chain.then(() => {
+    // Only field pages are ever kept: fetching another (the 报表 tab) would be thrown away,
+    // and fetched again on every page that asks (10+ KB a navigation, issue 16).
+    const kept = data.urls.filter((path) => isFieldPage(new URL(path, self.location.origin)));
+    event.waitUntil(kept.reduce((chain, path) => chain.then(() => {
       const url = new URL(path, self.location.origin).href;
       return fromCache(url).then((hit) => hit && !data.refresh ? null
         : fetch(url, { credentials: "same-origin" }).then((r) => keep(new Request(url), r)).catch(() => null));
