@@ -16,6 +16,8 @@
 // - Refusals (409 checklist changed, case closed, key already returned, 401 / the login
 //   page) stay with the server's own message until the user retries or discards them.
 // - Reachability is asked of the server (GET /ping, never cached), not navigator.onLine.
+// - Export / import: all waiting items as one file; on another browser its owner imports
+//   it (待上传 › 导入文件), checked whole, into that browser's outbox and the same replay.
 // No inline scripts (strict CSP). IndexedDB through the vendored idb (static/vendor/).
 (function () {
   "use strict";
@@ -600,7 +602,7 @@
 
   // ---- Export: every waiting item as one file the office can import ---------------------------
   // Format "bluebird-outbox" version 2: version 1 plus who exported it (exported_by) and
-  // each item's page. Version 1 files (no exported_by) are still read; see importFile.
+  // each item's page. Version 1 files (no exported_by) are still read; see readImport.
 
   var FORMAT = "bluebird-outbox";
   var FORMAT_VERSION = 2;

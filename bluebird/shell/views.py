@@ -148,7 +148,7 @@ IDB_FILE = "vendor/idb-8.0.4.umd.js"
 # The Web Lock the outbox holds while it uploads; a new service worker waits for it.
 UPLOAD_LOCK = "bluebird-outbox-upload"
 USER_HEADER = "X-Bluebird-User"
-# Where an imported outbox file's items may post (static/outbox.js, importFile): the field
+# Where an imported outbox file's items may post (static/outbox.js, readImport): the field
 # forms the outbox is for. Never /admin/, /login, /me/ …: an imported file must not be a
 # way to make the office PC's login do anything else (docs/architecture.md).
 IMPORT_PATHS = ["/rounds/", "/cases/", "/desk/", "/estate/", "/visits/", "/renovations/"]
