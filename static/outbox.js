@@ -1131,8 +1131,10 @@
         summary.textContent = w("importSummaryOld", { n: rows.length, k: fresh.length });
       }
       if (!fresh.length) summary.textContent += " " + w("importNothing");
-      // A version 1 file does not say who exported it: he confirms the items are his.
-      confirmRow.hidden = !(fresh.length && !result.exporter);
+      // A version 1 file does not say who exported it (nor an item without its `user`):
+      // he confirms the items are his.
+      var unknown = !result.exporter || fresh.some(function (r) { return !r.owner; });
+      confirmRow.hidden = !(fresh.length && unknown);
       confirmBox.checked = false;
       canGo();
     }

@@ -269,6 +269,14 @@ def test_a_tampered_file_is_refused_whole_and_an_old_one_asks_whose_it_is(
     assert outbox(page) == []
     assert not Event.select().where((Event.subject == case.subject) & (Event.verb == "comment")).exists()
 
+    # An item that does not say who took it asks too, even in a version 2 file.
+    nameless = _comment(case, butler)
+    del nameless["user"], nameless["user_name"]
+    _import(page, _file(tmp_path / "nameless.json", [nameless], exported_by=me))
+    expect(page.locator("[data-outbox-import-confirm-row]")).to_be_visible()
+    expect(page.locator("[data-outbox-import-go]")).to_be_disabled()
+    page.locator("[data-outbox-import-cancel]").click()
+
     # A version 1 file does not say who exported it: he confirms it is his before it goes.
     # Its stale CSRF token is not this session's: the PC's own is sent.
     _import(page, _file(tmp_path / "v1.json", [_comment(case, butler)], version=1))
