@@ -16,6 +16,8 @@
 // - Refusals (409 checklist changed, case closed, key already returned, 401 / the login
 //   page) stay with the server's own message until the user retries or discards them.
 // - Reachability is asked of the server (GET /ping, never cached), not navigator.onLine.
+// - Export / import: all waiting items as one file; on another browser its owner imports
+//   it (待上传 › 导入文件), checked whole, into that browser's outbox and the same replay.
 // No inline scripts (strict CSP). IndexedDB through the vendored idb (static/vendor/).
 (function () {
   "use strict";
@@ -166,8 +168,17 @@
     var button = form.querySelector("[type=submit], button:not([type])");
     if (result && button) parts.push(button.textContent.trim());
     else if (!item) {
-      var legend = form.querySelector("h2, legend, label");
-      if (legend) parts.push(legend.textContent.trim());
+      // What was typed says more than a field's name: the unit, then the first words.
+      var typed = ["[name=unit_code]", "textarea", "[name=description]", "[name=name]", "[name=note]", "[name=text]"]
+        .map(function (sel) { var input = form.querySelector(sel); return input && input.value ? input.value.trim() : ""; })
+        .filter(Boolean);
+      var said = typed.filter(function (v, i) { return typed.indexOf(v) === i; }).slice(0, 2)
+        .map(function (v) { return v.length > 30 ? v.slice(0, 30) + "…" : v; });
+      if (said.length) parts = parts.concat(said);
+      else {
+        var legend = form.querySelector("h2, legend, label");
+        if (legend) parts.push(legend.textContent.trim());
+      }
     }
     return parts.filter(Boolean).join(" · ").replace(/\s+/g, " ").slice(0, 200);
   }
@@ -590,6 +601,11 @@
   }
 
   // ---- Export: every waiting item as one file the office can import ---------------------------
+  // Format "bluebird-outbox" version 2: version 1 plus who exported it (exported_by) and
+  // each item's page. Version 1 files (no exported_by) are still read; see readImport.
+
+  var FORMAT = "bluebird-outbox";
+  var FORMAT_VERSION = 2;
 
   function base64(buffer) {
     var bytes = new Uint8Array(buffer), chunks = [];
@@ -597,14 +613,26 @@
     return btoa(chunks.join(""));
   }
 
+  function exporter() {
+    var page = document.querySelector("[data-outbox-page]");
+    return {
+      id: config ? config.user : "",
+      username: config ? config.userName : "",
+      name: (page && page.dataset.userFullName) || (config ? config.userName : "")
+    };
+  }
+
   function exportAll() {
+    if (!config) readConfig();
     return allItems().then(function (items) {
+      var who = exporter();
       var body = {
-        format: "bluebird-outbox", version: 1, exported_at: new Date().toISOString(),
+        format: FORMAT, version: FORMAT_VERSION, exported_at: new Date().toISOString(),
+        exported_by: who, origin: location.origin,
         items: items.map(function (it) {
           return {
             client_uuid: it.id, user: it.user, user_name: it.userName, url: it.url, method: it.method,
-            label: it.label, created: new Date(it.created).toISOString(), attempts: it.attempts,
+            label: it.label, page: it.page || "", created: new Date(it.created).toISOString(), attempts: it.attempts,
             last_error: it.lastError, fields: it.fields.filter(function (f) { return f[0] !== "csrf_token"; }),
             files: it.files.map(function (f) { return { field: f.field, name: f.name, type: f.type, data: base64(f.data) }; })
           };
@@ -614,12 +642,184 @@
       var a = document.createElement("a");
       a.href = URL.createObjectURL(blob);
       var d = new Date();
-      a.download = "bluebird-outbox-" + d.toISOString().slice(0, 16).replace(/[-:T]/g, "") + ".json";
+      var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+      var stamp = d.getFullYear() + pad(d.getMonth() + 1) + pad(d.getDate()) + "-" + pad(d.getHours()) + pad(d.getMinutes());
+      a.download = "bluebird-outbox-" + (who.username || "").replace(/[^\w.-]/g, "") + "-" + stamp + ".json";
       document.body.appendChild(a);
       a.click();
       window.setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
       return items.length;
     });
+  }
+
+  // ---- Import: an exported file, on any browser where its owner is signed in -----------------
+  // The file is untrusted input. It grants nothing: its items join THIS browser's outbox
+  // and go through the same replay as any other, under the current login, with this
+  // session's CSRF token, so the server checks them as if typed here and attributes them
+  // to the signed-in person. That is why an item is queued only when the signed-in person
+  // is the one who took it (its `user`): a supervisor importing a butler's file would put
+  // the butler's work under the supervisor's name. A version 1 file does not say who
+  // exported it: the importer confirms the items are his own. The checks below refuse a
+  // file that is not ours (format, version, size), an item aimed anywhere but a field
+  // form of this app (same origin, IMPORT_PATHS in bluebird/shell/views.py), and a photo
+  // that is not a photo (MIME type and its first bytes). The same client_uuid twice, or an
+  // item the server already has, is harmless: the server answers a replay without doubling.
+
+  var IMPORT_MAX_BYTES = 200 * 1048576; // a file: days of work with photos
+  var IMPORT_MAX_ITEMS = 2000;
+  var IMPORT_MAX_PHOTO = 25 * 1048576;
+  var IMPORT_MAX_FIELDS = 300;
+  var IMPORT_MAX_VALUE = 100000;
+  var UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  var PHOTO_TYPES = {
+    "image/jpeg": function (b) { return b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff; },
+    "image/png": function (b) { return b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47; },
+    "image/webp": function (b) { return ascii(b, 0, 4) === "RIFF" && ascii(b, 8, 12) === "WEBP"; },
+    "image/heic": function (b) { return ascii(b, 4, 8) === "ftyp"; },
+    "image/heif": function (b) { return ascii(b, 4, 8) === "ftyp"; }
+  };
+
+  function ascii(bytes, from, to) {
+    return String.fromCharCode.apply(null, Array.prototype.slice.call(bytes, from, to));
+  }
+
+  function unbase64(text) {
+    var raw = atob(text);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return bytes;
+  }
+
+  function ImportError(key, params) {
+    this.key = key;
+    this.params = params || {};
+  }
+
+  // An app path of this origin that a field form posts to, normalised ("/a/../b" is "/b"),
+  // or null. allowed: the path prefixes the server lists (data-import-paths).
+  function appPath(value, allowed) {
+    if (typeof value !== "string" || value.charAt(0) !== "/" || /^\/[\/\\]/.test(value) || /[\s\\]/.test(value)) return null;
+    var url;
+    try {
+      url = new URL(value, location.origin);
+    } catch (e) {
+      return null;
+    }
+    if (url.origin !== location.origin) return null;
+    if (allowed && !allowed.some(function (p) { return url.pathname.indexOf(p) === 0; })) return null;
+    return url.pathname + url.search;
+  }
+
+  function checkFields(fields, at) {
+    if (!Array.isArray(fields) || fields.length > IMPORT_MAX_FIELDS) throw new ImportError("badItem", { n: at });
+    return fields.filter(function (f) {
+      if (!Array.isArray(f) || f.length !== 2 || typeof f[0] !== "string" || typeof f[1] !== "string"
+          || !f[0] || f[0].length > 100 || f[1].length > IMPORT_MAX_VALUE) throw new ImportError("badItem", { n: at });
+      return f[0] !== "csrf_token"; // this session's token is put in when it is sent
+    }).map(function (f) { return [f[0], f[1]]; });
+  }
+
+  function checkFiles(files, at) {
+    if (!Array.isArray(files) || files.length > 20) throw new ImportError("badItem", { n: at });
+    return files.map(function (f) {
+      if (!f || typeof f.field !== "string" || !f.field || typeof f.data !== "string") throw new ImportError("badItem", { n: at });
+      var type = String(f.type || "").toLowerCase();
+      if (!PHOTO_TYPES[type]) throw new ImportError("badPhoto", { n: at, type: type || "?" });
+      var bytes;
+      try {
+        bytes = unbase64(f.data);
+      } catch (e) {
+        throw new ImportError("badPhoto", { n: at, type: type });
+      }
+      if (!bytes.length || bytes.length > IMPORT_MAX_PHOTO || !PHOTO_TYPES[type](bytes)) throw new ImportError("badPhoto", { n: at, type: type });
+      var name = String(f.name || "photo").replace(/[\/\\\u0000-\u001f]/g, "").slice(0, 100) || "photo";
+      return { field: f.field, name: name, type: type, data: bytes.buffer, size: bytes.length };
+    });
+  }
+
+  // Read and check a file; resolves {exporter, version, items: [{item, owner, state}]},
+  // state "new" (to queue), "here" (already in this outbox), "other" (another person's).
+  // Rejects with an ImportError whose key names the page's message.
+  function readImport(file, allowed, maxRequest) {
+    if (!config) readConfig();
+    if (!file) return Promise.reject(new ImportError("notOurs"));
+    if (file.size > IMPORT_MAX_BYTES) return Promise.reject(new ImportError("tooBig", { size: kb(file.size), max: kb(IMPORT_MAX_BYTES) }));
+    return file.text().then(function (text) {
+      var body;
+      try {
+        body = JSON.parse(text);
+      } catch (e) {
+        throw new ImportError("notOurs");
+      }
+      if (!body || typeof body !== "object" || body.format !== FORMAT) throw new ImportError("notOurs");
+      if (body.version !== 1 && body.version !== 2) throw new ImportError("version", { version: String(body.version) });
+      if (!Array.isArray(body.items)) throw new ImportError("notOurs");
+      if (!body.items.length) throw new ImportError("emptyFile");
+      if (body.items.length > IMPORT_MAX_ITEMS) throw new ImportError("tooMany", { n: body.items.length, max: IMPORT_MAX_ITEMS });
+      var by = body.version >= 2 && body.exported_by && typeof body.exported_by === "object" ? body.exported_by : null;
+      if (body.version >= 2 && (!by || by.id === undefined || by.id === null || by.id === "")) throw new ImportError("notOurs");
+      var seen = {};
+      var items = body.items.map(function (raw, i) {
+        var at = i + 1;
+        if (!raw || typeof raw !== "object" || typeof raw.client_uuid !== "string" || !UUID_RE.test(raw.client_uuid)) {
+          throw new ImportError("badItem", { n: at });
+        }
+        if (String(raw.method || "POST").toUpperCase() !== "POST") throw new ImportError("badItem", { n: at });
+        var url = appPath(raw.url, allowed);
+        if (!url) throw new ImportError("badUrl", { n: at, url: String(raw.url).slice(0, 80) });
+        var fields = checkFields(raw.fields, at);
+        var uuidField = fields.filter(function (f) { return f[0] === "client_uuid"; });
+        if (uuidField.length > 1 || (uuidField.length && uuidField[0][1] !== raw.client_uuid)) throw new ImportError("badItem", { n: at });
+        if (!uuidField.length) fields.push(["client_uuid", raw.client_uuid]);
+        var files = checkFiles(raw.files || [], at);
+        var created = Date.parse(raw.created);
+        var item = {
+          id: raw.client_uuid,
+          user: config.user, userName: config.userName,
+          url: url, method: "POST", fields: fields, files: files,
+          label: String(raw.label || "").slice(0, 200),
+          page: appPath(raw.page || "", null) || "",
+          created: isNaN(created) ? Date.now() : created,
+          attempts: 0, state: "waiting", lastError: "", status: 0, nextAt: 0,
+          imported: { at: Date.now(), file: String(file.name || "").slice(0, 100) }
+        };
+        item.size = sizeOf(item);
+        if (item.size > maxRequest) throw new ImportError("itemTooBig", { n: at });
+        var owner = raw.user === undefined || raw.user === null || raw.user === "" ? null : String(raw.user);
+        var ownerName = String(raw.user_name || (by && String(by.id) === owner ? by.name : "") || owner || "");
+        if (by && owner === String(by.id) && by.name) ownerName = String(by.name);
+        var dup = seen[item.id];
+        seen[item.id] = true;
+        return { item: item, owner: owner, ownerName: ownerName, state: dup ? "twice" : (owner && owner !== String(config.user) ? "other" : "new") };
+      });
+      return Promise.all(items.map(function (row) {
+        if (row.state !== "new") return row;
+        return getItem(row.item.id).then(function (existing) {
+          if (existing) row.state = "here";
+          return row;
+        });
+      })).then(function (rows) {
+        return {
+          version: body.version,
+          exportedAt: body.exported_at || "",
+          exporter: by ? { id: String(by.id), name: String(by.name || by.username || by.id) } : null,
+          rows: rows
+        };
+      });
+    });
+  }
+
+  // Queue a checked file's own items ("new") and send them now. Resolves with their count.
+  function queueImport(checked) {
+    var mine = checked.rows.filter(function (r) { return r.state === "new"; });
+    return mine.reduce(function (chain, row) {
+      return chain.then(function () {
+        return getItem(row.item.id).then(function (existing) { return existing || putItem(row.item); });
+      });
+    }, Promise.resolve()).then(function () {
+      askPersistence();
+      return changed();
+    }).then(function () { return mine.length; });
   }
 
   // ---- Logout: forget the pages, ask before leaving queued items ------------------------------
@@ -821,6 +1021,7 @@
       showStorage(root, w);
     }
     listeners.push(draw);
+    var importer = setupImport(root, w, line);
     root.addEventListener("click", function (evt) {
       var button = evt.target.closest("button");
       if (!button) return;
@@ -828,6 +1029,10 @@
       var id = li && li.getAttribute("data-outbox-item");
       if (button.hasAttribute("data-outbox-send")) {
         replay(true).then(function (items) { if (items && !items.length) line.textContent = msg("done"); });
+      } else if (button.hasAttribute("data-outbox-import-go")) {
+        importer.go();
+      } else if (button.hasAttribute("data-outbox-import-cancel")) {
+        importer.reset();
       } else if (button.hasAttribute("data-outbox-export")) {
         exportAll().then(function (n) { line.textContent = w("exported", { n: n }); });
       } else if (button.hasAttribute("data-outbox-why")) {
@@ -840,6 +1045,129 @@
       }
     });
     changed();
+  }
+
+  // The 导入文件 part of the page: choose a file, see what it holds, import it (or not).
+  function setupImport(root, w, line) {
+    var box = root.querySelector("[data-outbox-import]");
+    var input = root.querySelector("[data-outbox-import-file]");
+    if (!box || !input) return { go: function () {}, reset: function () {} };
+    var allowed = [];
+    try {
+      allowed = JSON.parse(root.dataset.importPaths || "[]");
+    } catch (e) {
+      allowed = [];
+    }
+    var maxRequest = parseInt(root.dataset.maxRequest || "", 10) || 60 * 1048576;
+    var error = box.querySelector("[data-outbox-import-error]");
+    var summary = box.querySelector("[data-outbox-import-summary]");
+    var list = box.querySelector("[data-outbox-import-list]");
+    var confirmRow = box.querySelector("[data-outbox-import-confirm-row]");
+    var confirmBox = box.querySelector("[data-outbox-import-confirm]");
+    var goButton = box.querySelector("[data-outbox-import-go]");
+    var checked = null;
+
+    function reset() {
+      checked = null;
+      box.hidden = true;
+      error.hidden = true;
+      error.textContent = "";
+      summary.textContent = "";
+      list.textContent = "";
+      confirmRow.hidden = true;
+      confirmBox.checked = false;
+      input.value = "";
+    }
+
+    function canGo() {
+      var any = checked && checked.rows.some(function (r) { return r.state === "new"; });
+      goButton.hidden = !any;
+      goButton.disabled = !any || (!confirmRow.hidden && !confirmBox.checked);
+    }
+
+    function refuse(text) {
+      checked = null;
+      box.hidden = false;
+      error.textContent = text;
+      error.hidden = false;
+      summary.textContent = "";
+      list.textContent = "";
+      confirmRow.hidden = true;
+      canGo();
+    }
+
+    function rowLine(row) {
+      var li = el("li", "outbox-item import-" + row.state);
+      li.setAttribute("data-outbox-import-item", row.item.id);
+      li.appendChild(el("strong", "outbox-label", row.item.label || row.item.url));
+      var facts = [w("when") + " " + when(row.item.created), w("size") + " " + kb(row.item.size || 0)];
+      if (row.item.files.length) facts.push(w("photos", { n: row.item.files.length }));
+      li.appendChild(el("span", "muted outbox-facts", facts.join(" · ")));
+      var state = row.state === "other" ? w("importOther", { name: row.ownerName || "?" }) : w("import" + row.state.charAt(0).toUpperCase() + row.state.slice(1));
+      li.appendChild(el("span", row.state === "other" ? "error outbox-import-state" : "outbox-import-state", state));
+      return li;
+    }
+
+    function show(result) {
+      var me = String(config.user);
+      var rows = result.rows;
+      var fresh = rows.filter(function (r) { return r.state === "new"; });
+      var others = rows.filter(function (r) { return r.state === "other"; });
+      if (!fresh.length && others.length && !rows.some(function (r) { return r.state === "here"; })) {
+        var name = result.exporter && result.exporter.id !== me ? result.exporter.name : others[0].ownerName;
+        refuse(w("importOtherOwner", { name: name || "?" }));
+        return;
+      }
+      checked = result;
+      box.hidden = false;
+      error.hidden = true;
+      list.textContent = "";
+      rows.forEach(function (row) { list.appendChild(rowLine(row)); });
+      if (result.exporter) {
+        var at = Date.parse(result.exportedAt);
+        summary.textContent = w("importSummary", { name: result.exporter.name, when: isNaN(at) ? "" : when(at), n: rows.length, k: fresh.length });
+        if (result.exporter.id !== me) summary.textContent += " " + w("importOtherExporter", { name: result.exporter.name });
+      } else {
+        summary.textContent = w("importSummaryOld", { n: rows.length, k: fresh.length });
+      }
+      if (!fresh.length) summary.textContent += " " + w("importNothing");
+      // A version 1 file does not say who exported it (nor an item without its `user`):
+      // he confirms the items are his.
+      var unknown = !result.exporter || fresh.some(function (r) { return !r.owner; });
+      confirmRow.hidden = !(fresh.length && unknown);
+      confirmBox.checked = false;
+      canGo();
+    }
+
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!file) return;
+      line.textContent = "";
+      readImport(file, allowed, maxRequest).then(show, function (err) {
+        if (err instanceof ImportError) refuse(w("import" + err.key.charAt(0).toUpperCase() + err.key.slice(1), err.params));
+        else refuse(w("importNotOurs"));
+      });
+    });
+    confirmBox.addEventListener("change", canGo);
+
+    function go() {
+      if (!checked || goButton.disabled) return;
+      var result = checked;
+      goButton.disabled = true;
+      queueImport(result).then(function (n) {
+        reset();
+        line.textContent = w("imported", { n: n });
+        // A replay already under way read the outbox before these joined: go after it.
+        return (running || Promise.resolve()).then(function () { return replay(true); }).then(function (items) {
+          if (items && !items.length) line.textContent = w("importedDone", { n: n });
+        });
+      }, function () {
+        refuse(w("importNotOurs"));
+      });
+    }
+
+    reset();
+    return { go: go, reset: reset };
   }
 
   // ---- Start -------------------------------------------------------------------------------------
@@ -894,6 +1222,7 @@
     retry: retry,
     discard: discard,
     exportAll: exportAll,
+    readImport: readImport,
     items: allItems,
     onChange: function (fn) { listeners.push(fn); },
     ping: ping,

@@ -148,6 +148,10 @@ IDB_FILE = "vendor/idb-8.0.4.umd.js"
 # The Web Lock the outbox holds while it uploads; a new service worker waits for it.
 UPLOAD_LOCK = "bluebird-outbox-upload"
 USER_HEADER = "X-Bluebird-User"
+# Where an imported outbox file's items may post (static/outbox.js, readImport): the field
+# forms the outbox is for. Never /admin/, /login, /me/ …: an imported file must not be a
+# way to make the office PC's login do anything else (docs/architecture.md).
+IMPORT_PATHS = ["/rounds/", "/cases/", "/desk/", "/estate/", "/visits/", "/renovations/"]
 
 
 @bp.route("/ping")
@@ -165,7 +169,8 @@ def ping():
 @login_required
 def outbox():
     """待上传: what this device keeps to send (drawn by static/outbox.js from IndexedDB)."""
-    return render("shell/outbox.html")
+    return render("shell/outbox.html", import_paths=IMPORT_PATHS,
+                  max_request=current_app.config.get("MAX_CONTENT_LENGTH") or 60 * 1024 * 1024)
 
 
 @bp.after_app_request
