@@ -80,3 +80,19 @@ def test_the_workbook_helper_builds_headed_sheets():
     assert sheet["A2"].value == "姓名" and sheet["A3"].value == "=x" and sheet["A3"].data_type == "s"
     # XlsxWriter stores Excel's own width for 20 characters (20 + padding)
     assert sheet.freeze_panes == "A3" and 20 <= sheet.column_dimensions["A"].width < 21
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"])
+def test_local_times_of_the_case_export_match_the_zone(tz):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from bluebird.cases.listing import LocalTimes
+
+    local = LocalTimes(tz)
+    at = datetime(2026, 3, 7, 0, 7, 30)  # across New York's and Lord Howe's spring/autumn changes
+    for _i in range(24 * 60):
+        want = at.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+        assert local(at) == want and local(str(at)) == want and local(f"{at}.250000") == want, at
+        at += timedelta(minutes=7)
+    assert local(None) == "" and local("") == ""
