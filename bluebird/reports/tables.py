@@ -4,7 +4,7 @@ Every count here is of cases the case list can show with the same filters (see
 `links.py`), and cancelled cases (作废) are never counted. Registered-in-the-period counts
 read the (estate, created_at) index, closed-in-the-period ones the (estate, closed_at) one.
 """
-from peewee import JOIN, SQL, Value, fn
+from peewee import JOIN, SQL, fn
 from peewee import Case as When
 
 from bluebird import clock
@@ -43,18 +43,25 @@ def _add(bucket: dict, key, n):
     bucket[key] = bucket.get(key, 0) + n
 
 
-def _about_building(building):
-    """Duty subjects about one building: its cases, its units and the building itself.
+def _subject_id(prefix: str):
+    """The id in a duty subject "<prefix>:<id>" as an integer, NULL for any other subject."""
+    inside = (Duty.subject >= f"{prefix}:") & (Duty.subject < f"{prefix};")
+    return When(None, [(inside, fn.SUBSTR(Duty.subject, len(prefix) + 2).cast("INTEGER"))], None)
 
-    A duty carries no building, only its subject ("case:12", "unit:3", "building:1"), so a
-    building's duties are those whose subject is one of these. Patrols of a patch and the
-    office's own duties (reports, the desk) belong to no building and are left out.
+
+def _about_building(building):
+    """Duties about one building: its cases, its units and the building itself.
+
+    A duty carries no building, only its subject ("case:12", "unit:3", "building:1"): the
+    case or unit it names is looked up by its primary key, once per duty of the period.
+    Patrols of a patch and the office's own duties (reports, the desk) belong to no
+    building and are left out.
     """
     from bluebird.estate.models import Unit
 
-    cases = Case.select(Value("case:").concat(Case.id.cast("TEXT"))).where(Case.building == building)
-    units = Unit.select(Value("unit:").concat(Unit.id.cast("TEXT"))).where(Unit.building == building)
-    return Duty.subject.in_(cases) | Duty.subject.in_(units) | (Duty.subject == f"building:{building}")
+    case = Case.select(SQL("1")).where((Case.id == _subject_id("case")) & (Case.building == building))
+    unit = Unit.select(SQL("1")).where((Unit.id == _subject_id("unit")) & (Unit.building == building))
+    return fn.EXISTS(case) | fn.EXISTS(unit) | (Duty.subject == f"building:{building}")
 
 
 def late_by_person(estate_id, start, end, now=None, building=None):
