@@ -134,6 +134,7 @@ PAGES = {
     "reports.filed_xlsx": OFFICE,
     "reports.digest": OFFICE,
     "reports.problem_sites": OFFICE,
+    "reports.sites_xlsx": OFFICE,
     "cases.export": EVERYONE - {TECHNICIAN},  # the filtered case list as Excel (phones masked for the inspector)
     # 绩效: my own month for everyone; another's sheet (user_id is the butler's) for him and the supervisors.
     "assessment.mine": EVERYONE,

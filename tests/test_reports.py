@@ -137,6 +137,28 @@ def test_late_handling_per_person(office):
     assert open_late.id
 
 
+def test_late_handling_per_person_of_one_building_counts_the_duties_about_it(office, manager_client):
+    from bluebird.reports import tables
+
+    clock.set_now(at(23, 9))
+    in3, in5 = office.cases[3], office.cases[2]  # a repair in building 3, a complaint in building 5
+    factories.make_duty(office.tech, kind="t", subject=f"case:{in3.id}", due_in=timedelta(hours=2))  # open, late
+    factories.make_duty(office.tech, kind="t", subject=f"unit:{office.u2.id}", due_in=timedelta(hours=2))  # late
+    factories.make_duty(office.tech, kind="t", subject=f"building:{office.b3.id}", due_in=timedelta(hours=9))
+    factories.make_duty(office.butler, kind="t", subject=f"case:{in5.id}", due_in=timedelta(hours=2))
+    factories.make_duty(office.butler, kind="t", subject="patch:1", due_in=timedelta(hours=2))  # no building
+    clock.set_now(at(23, 14))
+    start, end = periods.parse("week", WEEK).bounds("Asia/Shanghai")
+    assert tables.late_by_person(office.estate.id, start, end, building=office.b3.id) == [
+        {"user": office.tech.id, "name": office.tech.name, "due": 3, "late": 2}]
+    assert tables.late_by_person(office.estate.id, start, end, building=office.b5.id) == [
+        {"user": office.butler.id, "name": office.butler.name, "due": 1, "late": 1}]
+    whole = tables.late_by_person(office.estate.id, start, end)
+    assert sorted((p["name"], p["due"]) for p in whole) == sorted([(office.tech.name, 3), (office.butler.name, 2)])
+    page = _section(_tables(manager_client, building=office.b5.id), "rp-late")
+    assert "只计该楼" in page and office.butler.name in page and office.tech.name not in page
+
+
 def test_half_and_year_tables_give_the_complaint_rate_per_party(office, manager_client):
     page = _tables(manager_client, "half", "2026-H2")
     rate = _section(page, "rp-rate")
@@ -208,6 +230,10 @@ def test_export_is_exactly_the_filtered_list_and_formula_text_stays_text(office,
     cell = next(c for row in sheet.iter_rows(min_row=3) for c in row if c.value == '=HYPERLINK("x")')
     assert cell.data_type == "s" and cell.quotePrefix
     assert "13912345678" in [v for row in rows for v in row]  # a manager sees the phone
+    first = office.cases[3]  # registered 23 Nov 10:00, closed 15:00 local (Shanghai)
+    row = next(r for r in rows if r[0] == f"BX{first.id:06d}")
+    assert row[1:7] == ("报修", "已关闭", "2026-11-23 10:00", "2026-11-23 15:00", "3-1502", "3")
+    assert row[12] == "13912345678" and row[14] == "基本满意" and row[15] is None  # not reopened: an empty cell
 
 
 def test_export_masks_phones_for_a_role_that_may_not_see_them_and_says_so(office, app):
@@ -444,6 +470,30 @@ def test_problem_sites_of_a_half_month(office, manager_client):
     assert "2" in table[: table.index("</h2>")] and "1" in table[: table.index("</h2>")]
     later = _section(manager_client.get("/reports/sites?period=2026-11&half=2").get_data(as_text=True), "rp-sites")
     assert "site-" not in later
+    export = manager_client.get("/reports/sites.xlsx?period=2026-11&half=1")
+    assert export.status_code == 200
+    book = load_workbook(io.BytesIO(export.data))
+    assert [c.value for c in book.worksheets[0][4]] == ["有问题的工地", 1]
+    assert [[c.value for c in row] for row in book.worksheets[1].iter_rows(min_row=3)] == [
+        [office.u1.code, noisy.contractor, 2, 2], [office.u2.code, quiet.contractor, 1, 0]]
+    assert '<input type="hidden" name="half" value="1">' in page  # choosing a building keeps the half
+    # Filing the half-month freezes it, like every other table.
+    assert 'action="/reports/file/sites/2026-11-1"' in page
+    filed = manager_client.post("/reports/file/sites/2026-11-1", {"client_uuid": "7c1f7a3c-1111-4222-8333-444455556666"})
+    assert filed.status_code == 303
+    filing = Filing.get(Filing.kind == "sites")
+    assert filing.period == "2026-11-1" and filing.data["problem"] == 1
+    Round.update(finished_at=None).execute()  # the checks change afterwards: the filed table does not
+    shown = manager_client.get(f"/reports/filed/{filing.id}").get_data(as_text=True)
+    assert f'id="site-{noisy.id}-fails">2<' in _section(shown, "rp-sites") and "月中" in shown
+    assert "site-" not in _section(manager_client.get("/reports/sites?period=2026-11&half=1").get_data(as_text=True),
+                                   "rp-sites")
+    assert "已报送" in manager_client.get("/reports/sites?period=2026-11&half=1").get_data(as_text=True)
+    kept = load_workbook(io.BytesIO(manager_client.get(f"/reports/filed/{filing.id}.xlsx").data))
+    assert kept.worksheets[1]["D3"].value == 2
+    again = manager_client.post("/reports/file/sites/2026-11-1", {"client_uuid": "8d1f7a3c-1111-4222-8333-444455556666"})
+    assert again.status_code == 409 and Filing.select().count() == 1
+    assert manager_client.post("/reports/file/sites/2026-11-3", {}).status_code == 404
 
 
 def test_a_closed_months_tables_are_kept_an_hour_then_counted_again(office, manager_client):

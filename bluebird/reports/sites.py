@@ -4,6 +4,7 @@ Counts what exists: the renovation checks (装修巡查 rounds, one per permit) 
 half-month, and their failed items (violations). A site with a failed item is a problem site.
 The residents' call-backs on sites come with the residents-and-visits issue.
 """
+import re
 from datetime import date, timedelta
 
 from peewee import JOIN, fn
@@ -18,6 +19,31 @@ def half_days(period, half: int) -> tuple[date, date]:
     """Days 1–15 (half 1) or 16–the end (half 2) of a month period."""
     middle = period.first + timedelta(days=14)
     return (period.first, middle) if half == 1 else (middle + timedelta(days=1), period.last)
+
+
+def filing_key(period, half: int) -> str:
+    """The key a half-month's table is filed under: "2026-11-1" (1st–15th), "2026-11-2"."""
+    return f"{period.key}-{half}"
+
+
+def parse_key(key: str):
+    """(month period, half) of a filing key, or None when it cannot be read."""
+    from bluebird.reports import periods
+
+    match = re.match(r"^(\d{4}-\d{2})-([12])$", key or "")
+    period = periods.parse("month", match.group(1)) if match else None
+    return (period, int(match.group(2))) if period else None
+
+
+def for_half(estate_id, period, half: int, tz: str, building=None) -> dict:
+    """The table of a half-month, with its days (first, last) as ISO dates."""
+    from bluebird.cases.listing import local_bounds
+
+    first, last = half_days(period, half)
+    start, end = local_bounds(first, last, tz)
+    data = problem_sites(estate_id, start, end, building)
+    data.update(half=half, first=first.isoformat(), last=last.isoformat())
+    return data
 
 
 def problem_sites(estate_id, start, end, building=None) -> dict:

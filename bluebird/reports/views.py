@@ -14,7 +14,6 @@ from bluebird import charts, clock
 from bluebird.auth import roles
 from bluebird.auth.models import User
 from bluebird.cases.kinds import SATISFACTION, SCOPES, TARGETS, TRADES, WORK_TYPES
-from bluebird.cases.listing import local_bounds as listing_bounds
 from bluebird.duties.models import Duty
 from bluebird.duties.rules import register_link
 from bluebird.estate.models import Building, UnitStatus
@@ -90,13 +89,14 @@ def _words():
             "satisfaction": SATISFACTION, "unit_statuses": UnitStatus.LABELS}
 
 
-def _filing_context(kind, period, building, form=None, error=None):
-    filing = Filing.of(estate_id(), kind, period.key) if building is None else None
+def _filing_context(kind, period, building, form=None, error=None, key=None):
+    key = key or period.key
+    filing = Filing.of(estate_id(), kind, key) if building is None else None
     duty = None
     if kind in report_duties.KIND_OF:
-        duty = Duty.select().where(Duty.subject == report_duties.subject(estate_id(), kind, period.key)) \
+        duty = Duty.select().where(Duty.subject == report_duties.subject(estate_id(), kind, key)) \
             .order_by(Duty.id.desc()).first()
-    return {"filing": filing, "duty": duty, "form": form or FilingForm(), "file_kind": kind,
+    return {"filing": filing, "duty": duty, "form": form or FilingForm(), "file_kind": kind, "file_key": key,
             "can_file": building is None and filing is None, "file_error": error}
 
 
@@ -209,18 +209,45 @@ def complaints_xlsx():
     return _xlsx(xlsx.complaints(data, period, building, current_user.estate.name, ""), f"complaints-{period.key}")
 
 
+def _half(period):
+    """The half-month asked for; by default the one today is in (this month), else the first."""
+    raw = request.args.get("half")
+    if raw in ("1", "2"):
+        return int(raw)
+    today = periods.local_today(clock.now(), _tz())
+    return 2 if period.first <= today <= period.last and today.day > 15 else 1
+
+
+def _sites_charts(data):
+    return [charts.bar_chart([s["unit"] for s in data["sites"][:12]], [s["fails"] for s in data["sites"][:12]],
+                             title=_("Violations per site"))]
+
+
+def _half_label(half):
+    return _("Mid-month (1st–15th)") if half == 1 else _("Month-end (16th–end)")
+
+
 @bp.route("/sites")
 def problem_sites():
     """Problem construction sites (问题工地) of a half-month: renovation checks and their violations."""
-    period, building = _period("month", current=True), _building()
-    half = 2 if request.args.get("half") == "2" else 1
-    first, last = sites.half_days(period, half)
-    start, end = listing_bounds(first, last, _tz())
-    data = sites.problem_sites(estate_id(), start, end, building.id if building else None)
-    svg = charts.bar_chart([s["unit"] for s in data["sites"][:12]], [s["fails"] for s in data["sites"][:12]],
-                           title=_("Violations per site"))
-    return render("reports/sites.html", data=data, chart_svgs=[svg], half=half, first=first, last=last,
+    period = _period("month", current=True)
+    return _sites_response(period, _half(period), _building())
+
+
+def _sites_response(period, half, building, form=None, error=None, status=200):
+    data = sites.for_half(estate_id(), period, half, _tz(), building.id if building else None)
+    return render("reports/sites.html", status=status, data=data, chart_svgs=_sites_charts(data), half=half,
+                  **_filing_context("sites", period, building, form, error, key=sites.filing_key(period, half)),
                   **_common(period, building, "month"))
+
+
+@bp.route("/sites.xlsx")
+def sites_xlsx():
+    period, building = _period("month", current=True), _building()
+    half = _half(period)
+    data = sites.for_half(estate_id(), period, half, _tz(), building.id if building else None)
+    return _xlsx(xlsx.sites(data, period, _half_label(half), building, current_user.estate.name),
+                 f"sites-{sites.filing_key(period, half)}")
 
 
 def _xlsx(body: bytes, name: str):
@@ -229,7 +256,14 @@ def _xlsx(body: bytes, name: str):
 
 
 FILE_SPANS = {"weekly": "week", "month": "month", "half": "half", "year": "year", "house": "month",
-              "complaints": "month"}
+              "complaints": "month", "sites": "month"}
+
+
+def _filed_period(kind, key):
+    """(period, half) a filing key names: half is the half-month of problem sites, else None."""
+    if kind == "sites":
+        return sites.parse_key(key) or (None, None)
+    return periods.parse(FILE_SPANS[kind], key), None
 
 
 @bp.route("/file/<kind>/<period_key>", methods=["POST"])
@@ -237,13 +271,15 @@ def file(kind, period_key):
     """File a table as it stands now (whole estate): the numbers are frozen, its duty is done."""
     if kind not in FILE_SPANS:
         abort(404)
-    period = periods.parse(FILE_SPANS[kind], period_key)
+    period, half = _filed_period(kind, period_key)
     if period is None:
         abort(404)
     form = FilingForm()
     if not form.validate_on_submit():
-        return _refused(kind, period, form, None, 422)
-    if kind == "house":
+        return _refused(kind, period, form, None, 422, half)
+    if kind == "sites":
+        data = sites.for_half(estate_id(), period, half, _tz())
+    elif kind == "house":
         data = house.for_month(estate_id(), period, _tz())
     elif kind == "complaints":
         data = _complaint_data(period, None, fresh=True)
@@ -251,15 +287,18 @@ def file(kind, period_key):
         data = _table_data(FILE_SPANS[kind], period, None, fresh=True)
     try:
         filing = service.file(form.client_uuid.data, estate=current_user.estate, actor=current_user, kind=kind,
-                              period=period, data=data, analysis=form.analysis.data or "", plan=form.plan.data or "")
+                              period=period, data=data, analysis=form.analysis.data or "", plan=form.plan.data or "",
+                              key=period_key if kind == "sites" else None)
     except service.ReportError as exc:
-        return _refused(kind, period, form, exc.message, exc.status)
+        return _refused(kind, period, form, exc.message, exc.status, half)
     flash(_("Filed. The project manager confirms it on his own login."), "ok")
     return redirect(url_for("reports.filed", filing_id=filing.id), code=303)
 
 
-def _refused(kind, period, form, error, status):
+def _refused(kind, period, form, error, status, half=None):
     """The table's page again, with the form as typed and what was wrong next to it."""
+    if kind == "sites":
+        return _sites_response(period, half, None, form, error, status)
     if kind == "house":
         return _house_response(period, None, form, error, status)
     if kind == "complaints":
@@ -277,9 +316,11 @@ def filed(filing_id):
     """A filed table, exactly as it was filed (its numbers never change afterwards)."""
     filing = get_scoped_or_404(Filing, filing_id)
     span = FILE_SPANS[filing.kind]
-    period = periods.parse(span, filing.period)
+    period, half = _filed_period(filing.kind, filing.period)
     data = filing.data
-    if filing.kind == "house":
+    if filing.kind == "sites":
+        svgs = _sites_charts(data)
+    elif filing.kind == "house":
         svgs = [charts.bar_chart([str(v) for v in UnitStatus.LABELS.values()],
                                  [data["at_end"].get(s, 0) for s in UnitStatus.ALL],
                                  title=_("Units by status at the month's end"))]
@@ -290,7 +331,8 @@ def filed(filing_id):
     return render("reports/filed.html", filing=filing, data=data, chart_svgs=svgs, link=_case_link(period, None),
                   closed_link=_case_link(period, None, "closed"), filed_by=User.get_by_id(filing.filed_by_id),
                   confirmed_by=User.get_or_none(User.id == filing.confirmed_by_id) if filing.confirmed_by_id else None,
-                  kind_labels=xlsx.kind_labels(), **_common(period, None, span))
+                  kind_labels=xlsx.kind_labels(), half_label=_half_label(half) if half else "",
+                  **_common(period, None, span))
 
 
 @bp.route("/filed/<int:filing_id>/confirm", methods=["POST"])
@@ -309,9 +351,11 @@ def confirm(filing_id):
 @bp.route("/filed/<int:filing_id>.xlsx")
 def filed_xlsx(filing_id):
     filing = get_scoped_or_404(Filing, filing_id)
-    period = periods.parse(FILE_SPANS[filing.kind], filing.period)
+    period, half = _filed_period(filing.kind, filing.period)
     name = current_user.estate.name
-    if filing.kind == "house":
+    if filing.kind == "sites":
+        body = xlsx.sites(filing.data, period, _half_label(half), None, name)
+    elif filing.kind == "house":
         body = xlsx.house(filing.data, period, None, name)
     elif filing.kind == "complaints":
         body = xlsx.complaints(filing.data, period, None, name, filing.analysis)

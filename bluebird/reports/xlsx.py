@@ -8,7 +8,7 @@ from bluebird.estate.models import UnitStatus
 
 KIND_LABELS = {"weekly": _l("Weekly tables"), "month": _l("Month report and plan"), "half": _l("Half-year analysis"),
                "year": _l("Year analysis"), "house": _l("House dynamics table"),
-               "complaints": _l("Complaint summary and analysis")}
+               "complaints": _l("Complaint summary and analysis"), "sites": _l("Problem construction sites")}
 
 
 def kind_labels():
@@ -80,3 +80,14 @@ def complaints(data, period, building, estate_name, analysis) -> bytes:
     if analysis:
         sheets.append(_sheet(_("Analysis"), head, [_("Analysis")], [[analysis]], widths=(100,)))
     return exports.workbook(sheets)
+
+
+def sites(data, period, half_label, building, estate_name) -> bytes:
+    head = f"{estate_name} · {_('Problem construction sites')} · {period.label} {half_label} · {_where(building)}"
+    summary = [[_("Sites checked"), data["checked"]], [_("Sites with problems"), data["problem"]],
+               [_("Checks"), data["checks"]], [_("Violations"), data["fails"]]]
+    return exports.workbook([
+        _sheet(_("Problem sites"), head, [_("Item"), _("Count")], summary),
+        _sheet(_("Sites"), head, [_("Unit"), _("Contractor"), _("Checks"), _("Violations")],
+               [[s["unit"], s["contractor"], s["checks"], s["fails"]] for s in data["sites"]], widths=(14, 28, 10, 10)),
+    ])

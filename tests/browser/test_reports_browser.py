@@ -104,3 +104,44 @@ def test_the_case_list_filters_and_export_on_a_phone(new_page, login, collector,
     collector.assert_clean()
 
 
+
+
+def test_the_supervisor_files_the_problem_sites_and_exports_them_at_1024px(new_page, login, collector, office):
+    from bluebird.auth.models import User
+    from bluebird.estate.models import Unit
+    from bluebird.rounds import engine
+    from bluebird.rounds.models import ItemResult, Round
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    butler = factories.make_user(office["estate"], role="butler", username="butler", name="王管家")
+    unit = Unit.get(Unit.code.endswith("1502"))
+    permit = factories.make_permit(unit, butler)
+    round_ = engine.start(None, estate_id=office["estate"].id, user=butler, kind="renovation", place_kind="permit",
+                          place_id=permit.id, place_label=unit.code)
+    for item in engine.items_of(round_)[:1]:
+        ItemResult.create(round=round_, item=item, result="fail", by=butler.id, at=clock.now())
+    Round.update(finished_at=clock.now()).where(Round.id == round_.id).execute()
+    page = new_page("tablet")
+    login(page, "manager")
+    page.goto("/reports/")
+    page.get_by_role("link", name="问题工地").first.click()
+    page.get_by_role("link", name="月中（1日–15日）").click()
+    page.get_by_role("link", name="月末（16日–月底）").click()  # 20 Nov: the month-end half
+    expect(page.locator(f"#site-{permit.id}-fails")).to_have_text("1")
+    assert page.evaluate(SIDEWAYS) <= 0
+    with page.expect_download() as info:
+        page.locator("#rp-xlsx").click()
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert [c.value for c in book.worksheets[1][3]] == [unit.code, permit.contractor, 1, 1]
+    page.screenshot(path=str(SHOTS / "reports-sites-1024.png"), full_page=True)
+    page.locator("#file-button").click()
+    page.wait_for_url("**/reports/filed/**")
+    expect(page.locator(f"#site-{permit.id}-fails")).to_have_text("1")
+    filing = Filing.get()
+    assert filing.kind == "sites" and filing.period == "2026-11-2" and filing.filed_by_id == User.get(
+        User.username == "manager").id
+    collector.assert_clean()
