@@ -231,34 +231,43 @@ def collector():
     assert c.page_errors == [], "page errors:\n" + "\n".join(c.page_errors)
 
 
+@contextmanager
+def browser_contexts(browser, live_server, idle_s=10):
+    """make(base_url, **options) → a fresh context with the suite's defaults (zh-CN,
+    Shanghai, service workers allowed, the timeout, the CSP listener); all are closed
+    after, and the server left to finish what the closed pages asked."""
+    made = []
+
+    def make(base_url, **options):
+        context = browser.new_context(base_url=str(base_url), locale="zh-CN", timezone_id="Asia/Shanghai",
+                                      **{"service_workers": "allow", **options})
+        context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(CSP_LISTENER)
+        made.append(context)
+        return context
+
+    try:
+        yield make
+    finally:
+        for context in made:
+            context.close()
+        live_server.app.wait_idle(timeout=idle_s)
+
+
 @pytest.fixture
 def new_page(browser, live_server, collector):
     """A factory: new_page("phone") or new_page("tablet") → a Page in a fresh context.
 
     The page's base URL is the live server, so page.goto("/estate/") works.
     """
-    contexts = []
-
-    def make(device="phone"):
-        context = browser.new_context(
-            base_url=live_server,
-            locale="zh-CN",
-            timezone_id="Asia/Shanghai",
-            service_workers="allow",
-            **DEVICES[device],
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        context.add_init_script(CSP_LISTENER)
-        contexts.append(context)
-        page = context.new_page()
-        collector.watch(page)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
     # Let requests the closed pages left behind finish before the next test empties tables.
-    live_server.app.wait_idle(timeout=5)
+    with browser_contexts(browser, live_server, idle_s=5) as context_for:
+        def make(device="phone"):
+            page = context_for(live_server, **DEVICES[device]).new_page()
+            collector.watch(page)
+            return page
+
+        yield make
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from bluebird.frontdesk.models import Visitor
 from bluebird.photos.models import Attachment
 from bluebird.rounds.models import ItemResult, Template, TemplateItem
 from tests import factories
-from tests.browser.conftest import CSP_LISTENER, DEVICES, TIMEOUT_MS
+from tests.browser.conftest import DEVICES, browser_contexts
 from tests.fixtures.photos import make_corpus as corpus
 
 pytestmark = pytest.mark.browser
@@ -117,20 +117,8 @@ def link(live_server):
 @pytest.fixture
 def phone(browser, link, collector, live_server):
     """A 390 px phone context through the link, service workers allowed."""
-    contexts = []
-
-    def make(device="phone"):
-        context = browser.new_context(base_url=link.url, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      service_workers="allow", **DEVICES[device])
-        context.set_default_timeout(TIMEOUT_MS)
-        context.add_init_script(CSP_LISTENER)
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
-    live_server.app.wait_idle(timeout=10)
+    with browser_contexts(browser, live_server) as context_for:
+        yield lambda device="phone": context_for(link.url, **DEVICES[device])
 
 
 def new_tab(context, collector):

@@ -20,7 +20,7 @@ from bluebird.rounds.models import ItemResult
 from bluebird.timeline.models import Event
 from bluebird.visits.models import Visit
 from tests import factories
-from tests.browser.conftest import CSP_LISTENER, DEVICES, TIMEOUT_MS
+from tests.browser.conftest import DEVICES, browser_contexts
 from tests.browser.test_offline import (
     Link,
     controlled,
@@ -51,21 +51,9 @@ def link(live_server):
 def contexts(browser, live_server):
     """contexts(device, through=None): a fresh browser (a phone through the cuttable link,
     or the office PC straight to the server), service workers allowed."""
-    made = []
-
-    def make(device, through=None):
-        context = browser.new_context(base_url=through.url if through else str(live_server), locale="zh-CN",
-                                      timezone_id="Asia/Shanghai", service_workers="allow", accept_downloads=True,
-                                      **OFFICE[device])
-        context.set_default_timeout(TIMEOUT_MS)
-        context.add_init_script(CSP_LISTENER)
-        made.append(context)
-        return context
-
-    yield make
-    for context in made:
-        context.close()
-    live_server.app.wait_idle(timeout=10)
+    with browser_contexts(browser, live_server) as context_for:
+        yield lambda device, through=None: context_for(through.url if through else live_server,
+                                                       accept_downloads=True, **OFFICE[device])
 
 
 @pytest.fixture
