@@ -185,6 +185,7 @@ def _register_hooks(app):
         if not db.is_closed():
             db.close()
 
+    from bluebird.static_files import precompressed
     from bluebird.web import answer_upload_redirect, keep_url_after_refusal
 
     @app.after_request
@@ -197,6 +198,8 @@ def _register_hooks(app):
         response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
         response.vary.add("HX-Request")
         if request.endpoint == "static":
+            response = precompressed(response, app.static_folder, request.view_args.get("filename", ""),
+                                     request.headers.get("Accept-Encoding", ""))
             if hasattr(response.response, "close"):
                 # Compression (after this hook) swaps the file for a compressing stream:
                 # the file must still be closed when the response is.

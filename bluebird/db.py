@@ -3,7 +3,7 @@ import inspect
 import os
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from flask_babel import lazy_gettext as _l
@@ -118,11 +118,13 @@ def _probe(index: int, sample, length: int = 0):
         return [_PROBE_BASE - 1000 * (index + 1) - n for n in range(length)]
     if isinstance(sample, datetime):
         return _PROBE_MOMENT + timedelta(microseconds=index + 1)
+    if isinstance(sample, date):
+        return _PROBE_MOMENT.date() - timedelta(days=index + 1)
     if isinstance(sample, str):
         return f"\x00probe{index}\x00"
     if isinstance(sample, int) and not isinstance(sample, bool):
         return _PROBE_BASE - index
-    raise TypeError(f"a prepared query's value must be an int, str or datetime, not {type(sample).__name__}")
+    raise TypeError(f"a prepared query's value must be an int, str, date or datetime, not {type(sample).__name__}")
 
 
 class Prepared:
@@ -132,7 +134,7 @@ class Prepared:
     (the signed-in user, the bell, the agenda) that cost more than running them: about
     0.3 ms a query against 0.02 ms for SQLite to answer. `build` takes the shape first
     (positional: each distinct shape is compiled once) and the values as keyword-only
-    parameters whose defaults give their type (int, str or datetime; a tuple for a list of
+    parameters whose defaults give their type (int, str, date or datetime; a tuple for a list of
     ints, as in `id IN (…)`: each length is its own shape). It is called once with probe
     values; where a probe shows up among the SQL's parameters, each call puts its own value.
     The result is the query's own cursor wrapper, so rows come back as the query says
@@ -154,7 +156,7 @@ class Prepared:
         for name, value in probes.items():
             for n, one in enumerate(value) if isinstance(value, list) else [(None, value)]:
                 slots[one] = (name, n)
-        plan = tuple(slots.get(p, (None, p)) if isinstance(p, (int, str, datetime)) else (None, p) for p in params)
+        plan = tuple(slots.get(p, (None, p)) if isinstance(p, (int, str, date)) else (None, p) for p in params)
         missing = {f"{name}[{n}]" if n is not None else name for name, n in slots.values()} - {
             f"{name}[{n}]" if n is not None else name for name, n in plan if name}
         if missing:  # a value that never reaches the SQL was converted on the way: refuse loudly

@@ -8,6 +8,7 @@ another language's answer.
 """
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask import render_template_string
@@ -134,3 +135,22 @@ def test_a_case_row_changes_as_soon_as_its_case_does(estate, butler, butler_clie
     assert "卫生间堵塞" in page and "厨房水管漏水" not in page and "status-case-closed" in page
     clock.set_now(T0 + timedelta(days=1))
     assert "昨天 09:00" in butler_client.get("/cases/?mine=0&status=all").get_data(as_text=True)
+
+
+def test_a_static_file_goes_out_at_brotli_11_and_is_the_file(app, client):
+    import brotli
+
+    version = app.config["STATIC_VERSION"]
+    raw = Path(app.static_folder, "outbox.js").read_bytes()
+    response = client.get(f"/static/outbox.js?v={version}", headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "br"
+    assert "Accept-Encoding" in response.headers["Vary"]
+    assert brotli.decompress(response.data) == raw
+    assert len(response.data) <= len(brotli.compress(raw, quality=11)) < len(brotli.compress(raw, quality=4))
+    assert response.headers["ETag"].endswith('-br"') and "immutable" in response.headers["Cache-Control"]
+    gz = client.get(f"/static/outbox.js?v={version}", headers={"Accept-Encoding": "gzip"})
+    assert gz.headers["Content-Encoding"] == "gzip" and gz.headers["ETag"] != response.headers["ETag"]
+    plain = client.get(f"/static/outbox.js?v={version}")
+    assert plain.headers.get("Content-Encoding") is None and plain.data == raw
+    for r in (response, gz, plain):
+        r.close()

@@ -267,12 +267,19 @@ def create_duty(estate_id, kind, subject, due_at, *, assignee=None, role=None, t
 
 def find_duty(kind, subject, due_day, open_only=True):
     """Return the (open; else any but void) duty of a kind about a subject due on a day, if any."""
+    return _find_duty.first(bool(open_only), kind=kind, subject=subject, due_day=due_day)
+
+
+@prepared
+def _find_duty(open_only, *, kind="", subject="", due_day=date(2000, 1, 1)):
+    """find_duty's query, compiled once per shape: every registration and tick asks it, and
+    peewee's get_or_none compiled a miss twice (once more for the error it then swallowed)."""
     query = (Duty.kind == kind) & (Duty.subject == subject) & (Duty.due_date == due_day)
     if open_only:
         query &= Duty.done_at.is_null()
     else:  # a void one does not count: if it applies again the same day, it is made again
         query &= Duty.outcome.is_null() | (Duty.outcome != Outcome.VOID)
-    return Duty.get_or_none(query)
+    return Duty.select().where(query).limit(1)
 
 
 def reassign_duties(subject, kinds, user_id, by=None) -> int:
