@@ -1,7 +1,31 @@
 """What every form shares."""
+from functools import lru_cache
+
+import flask_wtf
+from babel import support
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import Length
+
+
+@lru_cache(maxsize=8)
+def _wtforms_catalog(locale: str):
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """Every Bluebird form: Flask-WTF's, with WTForms' own messages (必填, 不是有效的选项…)
+    in the request's language from a catalog read once per process; Flask-WTF reads the
+    file from disk again on every request."""
+
+    class Meta:
+        def get_translations(self, form):
+            if not has_request_context():
+                return super().get_translations(form)
+            return _wtforms_catalog(str(get_locale()))
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -1,6 +1,5 @@
 """The assessment forms: a manual item, an appeal, an answer, the year's inputs."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -13,7 +12,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from bluebird.assessment import rulebook
-from bluebird.forms import choices, max_chars
+from bluebird.forms import FlaskForm, choices, max_chars
 
 REASON = DataRequired(message=_l("Give a reason."))
 

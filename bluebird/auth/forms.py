@@ -1,12 +1,11 @@
 """Login, profile and staff forms."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from bluebird.auth import roles
 from bluebird.extensions import LOCALES
-from bluebird.forms import choices
+from bluebird.forms import FlaskForm, choices
 
 LOCALE_NAMES = {"zh_CN": "简体中文", "en": "English"}
 

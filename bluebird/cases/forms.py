@@ -1,6 +1,5 @@
 """The case form (one form, fields by kind) and the step forms."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,7 +22,7 @@ from bluebird.cases.kinds import (
     WORK_TYPES,
     CallKind,
 )
-from bluebird.forms import choices, max_chars
+from bluebird.forms import FlaskForm, choices, max_chars
 
 PHONE = Regexp(r"^[0-9+\- ]*$", message=_l("Digits only."))
 

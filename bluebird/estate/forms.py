@@ -1,6 +1,5 @@
 """Forms for units, buildings and residents."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -15,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from bluebird.estate.models import Resident, UnitKind, UnitStatus
-from bluebird.forms import choices, max_chars
+from bluebird.forms import FlaskForm, choices, max_chars
 
 
 class StatusForm(FlaskForm):

@@ -1,7 +1,6 @@
 """The desk's forms. Field names match the case form's where the shared type-ahead fills
 them (unit_code, contact_name, contact_phone)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
@@ -15,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from bluebird.cases.kinds import TARGETS, TRADES
-from bluebird.forms import choices, max_chars
+from bluebird.forms import FlaskForm, choices, max_chars
 from bluebird.frontdesk.models import KeyKind
 
 PHONE = Regexp(r"^[0-9+\- ]*$", message=_l("Digits only."))

@@ -1,12 +1,11 @@
 """The quiet-hours and channel forms, the WeCom robot form, the WeCom app forms."""
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, RadioField, StringField, TimeField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from bluebird.auth import roles
-from bluebird.forms import choices
+from bluebird.forms import FlaskForm, choices
 from bluebird.notify.service import endpoint_allowed
 
 # The robots an estate can have: one for everyone, and one per team (role).

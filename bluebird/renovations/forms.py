@@ -1,10 +1,9 @@
 """Permit and pass forms."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from bluebird.forms import choices, max_chars
+from bluebird.forms import FlaskForm, choices, max_chars
 
 PHONE = Regexp(r"^[0-9+\- ]*$", message=_l("Digits only."))
 

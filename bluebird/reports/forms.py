@@ -1,10 +1,9 @@
 """The filing form: the supervisor's analysis (and the month report's plan); the numbers come from the records."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Optional
 
-from bluebird.forms import max_chars
+from bluebird.forms import FlaskForm, max_chars
 
 
 class FilingForm(FlaskForm):

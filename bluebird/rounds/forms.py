@@ -1,6 +1,5 @@
 """Round forms."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     IntegerField,
@@ -11,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, NumberRange, Optional, Regexp
 
-from bluebird.forms import choices, max_chars
+from bluebird.forms import FlaskForm, choices, max_chars
 from bluebird.rounds.kinds import RESULTS
 
 

@@ -1,6 +1,5 @@
 """The owner's survey form (one per kind of survey) and the supervisor's start form."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     MultipleFileField,
@@ -11,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from bluebird.forms import choices, max_chars
+from bluebird.forms import FlaskForm, choices, max_chars
 from bluebird.survey.questions import QUESTION_LABELS, QUESTIONS, SCALE
 
 ANSWER_EVERY = _l("Please choose one.")
