@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from bluebird import clock
+from bluebird.db import prepared
 
 HTMX_FILE = "vendor/htmx-2.0.11.min.js"
 
@@ -156,10 +157,20 @@ def estate_id() -> int:
 
 def get_scoped_or_404(model, object_id):
     """Fetch a row of the current user's estate, or answer 404 (never 403: no leaks)."""
-    row = model.get_or_none((model.id == object_id) & (model.estate == current_user.estate_id))
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        abort(404)
+    row = _scoped.first(model, object_id=object_id, estate_id=current_user.estate_id)
     if row is None:
         abort(404)
     return row
+
+
+@prepared
+def _scoped(model, *, object_id=0, estate_id=0):
+    """One row of an estate by id, compiled once per model: every detail page asks it."""
+    return model.select().where((model.id == object_id) & (model.estate == estate_id)).limit(1)
 
 
 def require_role(*roles):

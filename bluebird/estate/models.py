@@ -18,7 +18,7 @@ from peewee import (
 )
 
 from bluebird import clock
-from bluebird.db import BaseModel, ReplaySafe
+from bluebird.db import BaseModel, ReplaySafe, prepared
 
 
 def mask_phone(phone: str) -> str:
@@ -313,6 +313,18 @@ class Resident(ReplaySafe):
         """The unit's former residents, the latest to leave first."""
         return (cls.select().where((cls.unit == unit_id) & cls.moved_out_at.is_null(False))
                 .order_by(cls.moved_out_at.desc(), cls.id.desc()))
+
+    @staticmethod
+    @prepared
+    def living_in(*, unit_id=0):
+        """`of_unit`, compiled once (the unit page)."""
+        return Resident.of_unit(unit_id)
+
+    @staticmethod
+    @prepared
+    def former_of(*, unit_id=0):
+        """`moved_out_of`, compiled once (the unit page)."""
+        return Resident.moved_out_of(unit_id)
 
     @classmethod
     def search(cls, estate_id, text, limit=10):

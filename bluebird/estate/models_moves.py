@@ -6,7 +6,7 @@ from peewee import CharField, DateField, DateTimeField, ForeignKeyField, TextFie
 
 from bluebird import clock
 from bluebird.auth.models import User
-from bluebird.db import ReplaySafe
+from bluebird.db import ReplaySafe, prepared
 from bluebird.estate.models import Estate, Resident, Unit
 
 # Letters and digits nobody misreads at a desk (no 0/O, 1/I/L).
@@ -65,3 +65,9 @@ class MoveOut(ReplaySafe):
     @classmethod
     def of_unit(cls, unit_id):
         return cls.select().where(cls.unit == unit_id).order_by(cls.moving_on.desc(), cls.id.desc())
+
+    @staticmethod
+    @prepared
+    def latest_of(*, unit_id=0, limit=0):
+        """The unit's latest moves, compiled once (the unit page)."""
+        return MoveOut.of_unit(unit_id).limit(limit)

@@ -1,5 +1,8 @@
 """Browse the estate: buildings → units → residents, search, unit status."""
+from functools import lru_cache
+
 from flask import Blueprint, abort, redirect, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from bluebird.auth import roles
@@ -57,10 +60,10 @@ def _unit_page(u, form, status=200):
         "estate/unit.html",
         status=status,
         unit=u,
-        residents=list(Resident.of_unit(u.id)),
-        former=list(Resident.moved_out_of(u.id)),
-        moves=list(MoveOut.of_unit(u.id).limit(10)),
-        events=list(Event.for_subject(f"unit:{u.id}").limit(50)),
+        residents=list(Resident.living_in(unit_id=u.id)),
+        former=list(Resident.former_of(unit_id=u.id)),
+        moves=list(MoveOut.latest_of(unit_id=u.id, limit=10)),
+        events=list(Event.latest(subject=f"unit:{u.id}", limit=50)),
         form=form,
         sees_phones=current_user.role in SEES_PHONES,
         can_change=current_user.role in CHANGES_STATUS,
@@ -104,9 +107,14 @@ def resident(resident_id):
 
 def resident_field_labels():
     """The ledger's field names as the timeline lists a change."""
+    return _field_labels(str(get_locale()))
+
+
+@lru_cache(maxsize=8)
+def _field_labels(locale: str) -> dict:
     from bluebird.estate.forms import ResidentEditForm
 
-    form = ResidentEditForm(meta={"csrf": False})
+    form = ResidentEditForm(meta={"csrf": False})  # made while that language is on
     return {name: str(getattr(form, name).label.text) for name in ResidentEditForm.FIELDS}
 
 from bluebird.estate import views_residents  # noqa: E402,F401

@@ -50,6 +50,12 @@ class Event(ReplaySafe):
         """`for_subject` compiled once, for the pages that show a whole timeline."""
         return Event.for_subject(subject)
 
+    @staticmethod
+    @prepared
+    def latest(*, subject="", limit=0):
+        """The newest `limit` of a thing's timeline, compiled once."""
+        return Event.for_subject(subject).limit(limit)
+
 
 def record(estate_id, subject: str, actor, verb: str, **detail) -> Event:
     """Append one event to a thing's timeline (the first one of a step done through `once`
