@@ -137,7 +137,7 @@ def shell_files():
     from bluebird.web import HTMX_FILE
 
     return ["app.css", "notify.css", "frontdesk.css", HTMX_FILE, IDB_FILE, "outbox.js", "app.js", "notify.js",
-            "rounds.js", "photos.js", "signature.js", "icons.svg", "icons/icon-192.png"]
+            "rounds.js", "photos.js", "signature.js", "icons.svg", "icons/icon-32.png"]
 
 
 # ---- Offline (static/outbox.js, templates/shell/sw.js) ------------------------------------
