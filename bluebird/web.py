@@ -10,6 +10,7 @@ from babel.dates import get_day_names
 from flask import abort, current_app, g, has_request_context, render_template, request, url_for
 from flask_babel import get_locale, get_timezone, gettext
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from bluebird import clock
@@ -44,7 +45,7 @@ def install_template_speedups(app):
       (bluebird.extensions.RequestDomain) without asking Flask-Babel which domain is on:
       Bluebird has one.
     """
-    kept: dict = {}
+    urls: dict = {}
 
     def template_url_for(endpoint, **values):
         if not has_request_context() or any(name[0] == "_" for name in values):
@@ -53,16 +54,17 @@ def install_template_speedups(app):
             # A relative endpoint (".show") means the current blueprint's.
             where = request.blueprint if endpoint[0] == "." else None
             key = (endpoint, where, request.script_root, *sorted(values.items()))
-            url = kept.get(key)
+            url = urls.get(key)
         except TypeError:  # a list of values (a repeated query argument)
             return url_for(endpoint, **values)
         if url is None:
-            if len(kept) > 4096:
-                kept.clear()
-            url = kept[key] = url_for(endpoint, **values)
+            if len(urls) > 4096:
+                urls.clear()
+            url = urls[key] = url_for(endpoint, **values)
         return url
 
     app.jinja_env.globals["url_for"] = template_url_for
+    app.jinja_env.globals["kept"] = kept
 
     catalog = app.extensions["babel"].instance.domain_instance.get_translations
     app.jinja_env.install_gettext_callables(
@@ -72,6 +74,26 @@ def install_template_speedups(app):
         npgettext=lambda c, s, p, n: catalog().unpgettext(c, s, p, n),
         newstyle=True,
     )
+
+
+def kept(template: str, macro: str, *args) -> Markup:
+    """A macro's markup, rendered once per process for the same arguments, language and
+    script root, then kept (an LRU): for what every page repeats (the shell's head, bars
+    and outbox settings) and what a list repeats (one row). The arguments are the key, so
+    they must be everything the macro shows; lists are taken as tuples."""
+    key = tuple(tuple(a) if isinstance(a, list) else a for a in args)
+    return _kept(template, macro, str(get_locale()), request.script_root, key)
+
+
+def kept_row(template: str, macro: str, row) -> Markup:
+    """`kept` for a list row that carries its language, day and links in its own fields
+    (bluebird/duties/agenda.py, bluebird/cases/rows.py): the row alone is the key."""
+    return _kept(template, macro, None, None, (row,))
+
+
+@lru_cache(maxsize=8192)
+def _kept(template, macro, _locale, _root, args):
+    return getattr(current_app.jinja_env.get_template(template).module, macro)(*args)
 
 
 _TRANSLATED: dict = {}

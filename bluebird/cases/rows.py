@@ -6,15 +6,14 @@ the language, the request's day and zone (its time reads 今天 14:30) and the s
 (its link), so it is kept in an LRU keyed by exactly those: a change to any of them makes
 a different row. The macro in templates/cases/_row.html stays the one place a row is laid out.
 """
-from functools import lru_cache
 from typing import NamedTuple
 
-from flask import current_app, request
+from flask import request
 from flask_babel import get_locale
 from markupsafe import Markup
 
 from bluebird.cases.models import CaseKind, CaseStatus
-from bluebird.web import When, translated, when_context
+from bluebird.web import When, kept_row, translated, when_context
 
 
 class Row(NamedTuple):
@@ -38,12 +37,7 @@ def markup(cases) -> list[Markup]:
     """The rows of a page of cases (Case.listing's), in order."""
     kinds, statuses = translated(CaseKind.LABELS), translated(CaseStatus.LABELS)
     locale, when, root = str(get_locale()), when_context(), request.script_root
-    return [_html(Row(c.id, c.number, c.kind, kinds.get(c.kind, c.kind), c.status, statuses.get(c.status, c.status),
+    return [kept_row("cases/_row.html", "case_row", Row(c.id, c.number, c.kind, kinds.get(c.kind, c.kind), c.status, statuses.get(c.status, c.status),
                       c.where or "", bool(c.emergency), c.description or "", c.created_at,
                       c.assignee.name if c.assignee_id and c.assignee else "", locale, when, root))
             for c in cases]
-
-
-@lru_cache(maxsize=4096)
-def _html(row: Row) -> Markup:
-    return current_app.jinja_env.get_template("cases/_row.html").module.case_row(row)

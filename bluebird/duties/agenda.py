@@ -16,14 +16,14 @@ from itertools import groupby
 from types import SimpleNamespace
 from typing import NamedTuple
 
-from flask import current_app, request
+from flask import request
 from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 
 from bluebird.db import prepared
 from bluebird.duties import rules
 from bluebird.duties.models import Duty
-from bluebird.web import when_context, when_parts
+from bluebird.web import kept_row, when_context, when_parts
 
 
 class Words(NamedTuple):
@@ -98,10 +98,9 @@ def _label(locale: str, kind: str) -> Markup:
     return escape(str(rules.kind_label(kind)))
 
 
-@lru_cache(maxsize=4096)
 def row_html(row: Row) -> Markup:
     """One agenda row's markup, rendered once per process for the same fields and language."""
-    return current_app.jinja_env.get_template("duties/_row.html").module.agenda_row(row)
+    return kept_row("duties/_row.html", "agenda_row", row)
 
 
 def grouped(rows, threshold=3):
