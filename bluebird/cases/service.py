@@ -413,7 +413,7 @@ def open_duties(case: Case):
 
 def residents_of(unit: Unit):
     """Who can be the contact for a unit's case: its current residents."""
-    return Resident.of_unit(unit.id)
+    return Resident.living_in(unit_id=unit.id)
 
 
 def buildings(estate_id):
