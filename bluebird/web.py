@@ -85,6 +85,22 @@ def kept(template: str, macro: str, *args) -> Markup:
     return _kept(template, macro, str(get_locale()), request.script_root, key)
 
 
+_KEPT_BY: dict = {}
+KEPT_BY_MAX = 2048
+
+
+def kept_by(key, template: str, macro: str, *args) -> Markup:
+    """`kept` where the macro's arguments are not hashable (a form's filters): `key` stands
+    for them and must hold everything the macro shows from them."""
+    full = (template, macro, str(get_locale()), request.script_root, key)
+    html = _KEPT_BY.get(full)
+    if html is None:
+        if len(_KEPT_BY) >= KEPT_BY_MAX:
+            _KEPT_BY.clear()
+        html = _KEPT_BY[full] = getattr(current_app.jinja_env.get_template(template).module, macro)(*args)
+    return html
+
+
 def kept_row(template: str, macro: str, row) -> Markup:
     """`kept` for a list row that carries its language, day and links in its own fields
     (bluebird/duties/agenda.py, bluebird/cases/rows.py): the row alone is the key."""

@@ -159,3 +159,16 @@ def test_a_static_file_goes_out_at_brotli_11_and_is_the_file(app, client):
     assert plain.headers.get("Content-Encoding") is None and plain.data == raw
     for r in (response, gz, plain):
         r.close()
+
+
+def test_the_case_filters_show_each_choice_and_a_new_building_or_technician_at_once(estate, manager_client):
+    factories.make_building(estate, name="3")
+    page = manager_client.get("/cases/?kind=repair").get_data(as_text=True)
+    assert re.search(r'<option value="repair"\s+selected>', page)
+    page = manager_client.get("/cases/?kind=complaint").get_data(as_text=True)
+    assert re.search(r'<option value="complaint"\s+selected>', page) and not re.search(r'value="repair"\s+selected', page)
+    assert "9号楼" not in page and "周师傅" not in page
+    factories.make_building(estate, name="9")
+    factories.make_user(estate, role="technician", name="周师傅")
+    page = manager_client.get("/cases/?kind=complaint").get_data(as_text=True)
+    assert "9号楼" in page and "周师傅" in page

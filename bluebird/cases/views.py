@@ -1,4 +1,5 @@
 """Cases: list, register, the case page and its steps. Views parse, call the service, render."""
+import dataclasses
 import tempfile
 from urllib.parse import quote
 
@@ -33,7 +34,7 @@ from bluebird.forms import choices
 from bluebird.photos import service as photos
 from bluebird.photos.models import Attachment
 from bluebird.timeline.models import Event, once
-from bluebird.web import estate_id, get_scoped_or_404, render, translated
+from bluebird.web import estate_id, get_scoped_or_404, kept_by, render, translated
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 register_link("case", lambda rest: url_for("cases.show", case_id=int(rest)))
@@ -90,13 +91,23 @@ def index():
     rows, next_before = ([], None) if params.error else listing.page(estate_id(), params, current_user, _tz())
     return render(
         "cases/index.html", "cases/_rows.html", status=422 if params.error else 200,
-        rows=rows, row_markup=case_rows.markup(rows), next_before=next_before, f=params, date_error=DATE_ERRORS.get(params.error),
-        buildings=listing.building_options(estate_id(), str(get_locale()), lambda name: _("Building %(name)s", name=name)),
-        technicians=User.names_with_role(estate_id=estate_id(), role=roles.TECHNICIAN),
-        can_register=current_user.role in REGISTERS, can_export=current_user.role in EXPORTS,
-        case_kinds=translated(CaseKind.LABELS), case_statuses=translated(CaseStatus.LABELS),
-        satisfaction_words=translated(SATISFACTION),
+        rows=rows, row_markup=case_rows.markup(rows), next_before=next_before, f=params,
+        filters_html=_filters(params),
     )
+
+
+def _filters(params):
+    """The list's head and filter form, kept per process for everything it shows."""
+    buildings = tuple(listing.building_options(estate_id(), str(get_locale()),
+                                               lambda name: _("Building %(name)s", name=name)))
+    technicians = tuple(User.names_with_role(estate_id=estate_id(), role=roles.TECHNICIAN))
+    role, has_patch = current_user.role, bool(current_user.patch_id)
+    can_register, can_export = role in REGISTERS, role in EXPORTS
+    raw = (request.args.get("date_from", ""), request.args.get("date_to", ""))
+    key = (dataclasses.astuple(params), role, has_patch, raw, buildings, technicians)
+    return kept_by(key, "cases/_filters.html", "filters", params, role, has_patch, can_register, can_export,
+                   DATE_ERRORS.get(params.error), *raw, translated(CaseKind.LABELS), translated(CaseStatus.LABELS),
+                   translated(TRADES), buildings, technicians, translated(SOURCES), translated(TARGETS))
 
 
 @bp.route("/export.xlsx")
