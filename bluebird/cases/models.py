@@ -148,21 +148,6 @@ class Case(ReplaySafe):
     def masked_phone(self) -> str:
         return mask_phone(self.contact_phone)
 
-    @classmethod
-    def listing(cls, estate_id):
-        """Cases of an estate with what a list row shows, newest first (keyset by id)."""
-        Assignee = User.alias()
-        # Only what a row shows: 43 case columns and whole user rows cost 1.5 ms a page.
-        return (
-            cls.select(cls.id, cls.kind, cls.status, cls.unit, cls.place, cls.emergency, cls.description,
-                       cls.created_at, cls.assignee, Unit.id, Unit.code, Assignee.id, Assignee.name)
-            .join(Unit, JOIN.LEFT_OUTER, on=(cls.unit == Unit.id))
-            .switch(cls)
-            .join(Assignee, JOIN.LEFT_OUTER, on=(cls.assignee == Assignee.id), attr="assignee")
-            .where(cls.estate == estate_id)
-            .order_by(cls.id.desc())
-        )
-
 
 class Call(ReplaySafe):
     """A call made about a case: telling the owner, a call-back, a satisfaction call."""

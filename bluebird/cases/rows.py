@@ -34,10 +34,10 @@ class Row(NamedTuple):
 
 
 def markup(cases) -> list[Markup]:
-    """The rows of a page of cases (Case.listing's), in order."""
+    """The rows of a page of cases (listing.page's ListRows), in order."""
     kinds, statuses = translated(CaseKind.LABELS), translated(CaseStatus.LABELS)
     locale, when, root = str(get_locale()), when_context(), request.script_root
     return [kept_row("cases/_row.html", "case_row", Row(c.id, c.number, c.kind, kinds.get(c.kind, c.kind), c.status, statuses.get(c.status, c.status),
-                      c.where or "", bool(c.emergency), c.description or "", c.created_at,
-                      c.assignee.name if c.assignee_id and c.assignee else "", locale, when, root))
+                      c.where or "", c.emergency, c.description or "", c.created_at, c.assignee or "",
+                      locale, when, root))
             for c in cases]
