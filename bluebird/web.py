@@ -86,7 +86,7 @@ def kept(template: str, macro: str, *args) -> Markup:
 
 
 _KEPT_BY: dict = {}
-KEPT_BY_MAX = 2048
+KEPT_BY_MAX = 256  # a filtered list head is ~10 KB: at most a few MB a worker
 
 
 def kept_by(key, template: str, macro: str, *args) -> Markup:
