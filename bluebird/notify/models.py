@@ -6,6 +6,8 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     TextField,
+    Tuple,
+    ValuesList,
 )
 
 from bluebird import clock
@@ -182,6 +184,29 @@ class Delivery(BaseModel):
 
     class Meta:
         indexes = ((("status", "next_try_at"), False),)
+
+    @classmethod
+    def _pairs(cls, a, b, pairs):
+        # (a, b) IN (VALUES (?, ?), …): one condition per row, on SQLite and PostgreSQL alike.
+        if len(pairs) == 1:
+            return (a == pairs[0][0]) & (b == pairs[0][1])
+        return Tuple(a, b).in_(ValuesList(pairs))
+
+    @classmethod
+    def claim(cls, pairs, lease_until, columns) -> list["Delivery"]:
+        """Take queued deliveries, given as (id, token) pairs, for sending: one conditional
+        UPDATE for all; returns `columns` of the rows this caller got (a row taken by
+        another sender, or whose token differs, is not among them)."""
+        return list(cls.update(status=cls.SENDING, attempts=cls.attempts + 1, lease_until=lease_until).where(
+            cls._pairs(cls.id, cls.token, pairs) & (cls.status == cls.QUEUED)).returning(*columns).execute())
+
+    @classmethod
+    def settle(cls, pairs, fields) -> int:
+        """Write `fields` on the deliveries, given as (id, attempts) pairs, that are still
+        being sent by the claim that counted those attempts (one whose lease was taken
+        over since changes nothing)."""
+        return cls.update(fields).where(cls._pairs(cls.id, cls.attempts, pairs)
+                                        & (cls.status == cls.SENDING)).execute()
 
 
 Delivery.add_index(Delivery.index(Delivery.lease_until, where=Delivery.status.in_([Delivery.QUEUED, Delivery.SENDING]),
