@@ -283,6 +283,10 @@ def _reachable(user_ids) -> dict[int, tuple[User, NotifyProfile]]:
             and people[uid].wecom_bad_at is None and u.estate_id in with_app}
 
 
+_CARD_COLUMNS = (Notification.id, Notification.user, Notification.title, Notification.message, Notification.body,
+                 Notification.urgent)
+
+
 def dispatch(now, user_id=None) -> list[tuple]:
     """Take the notifications due for WeCom; one card per member while his budget lasts.
 
@@ -312,8 +316,8 @@ def dispatch(now, user_id=None) -> list[tuple]:
                 Notification.id.in_(wanted[start:start + 500]) & Notification.wecom_due.is_null(False)
             ).returning(Notification.id).execute())
         notes = defaultdict(list)
-        for start in range(0, len(got), 500):
-            for note in Notification.select().where(Notification.id.in_(got[start:start + 500])):
+        for start in range(0, len(got), 500):  # what a card says of each, no more
+            for note in Notification.select(*_CARD_COLUMNS).where(Notification.id.in_(got[start:start + 500])):
                 notes[note.user_id].append(note)
         rows = []
         for uid, items in notes.items():
@@ -361,13 +365,25 @@ _DELIVER_COLUMNS = (NotifyProfile.user, NotifyProfile.wecom_userid, NotifyProfil
                     WeComApp.last_ok_at)
 
 
-def deliver(delivery: Delivery, now) -> float | None:
-    """Send one claimed app message; seconds to a retry, or None when settled."""
-    found = (NotifyProfile.select(*_DELIVER_COLUMNS)
+def prepare(deliveries) -> None:
+    """Read what these claimed app messages need (the member's profile, his estate's app)
+    in one query for all of them: `delivery.recipient` is the row, or None."""
+    if not deliveries:
+        return
+    targets = list({d.target for d in deliveries})
+    found = {row.user_id: row for row in NotifyProfile.select(*_DELIVER_COLUMNS)
              .join(User, on=(NotifyProfile.user == User.id))
              .join(WeComApp, on=(WeComApp.estate == User.estate))
-             .where(NotifyProfile.user == delivery.target).first())  # one read for the three rows
-    profile = found
+             .where(NotifyProfile.user.in_(targets))}
+    for d in deliveries:
+        d.recipient = found.get(d.target)
+
+
+def deliver(delivery: Delivery, now) -> float | None:
+    """Send one claimed app message; seconds to a retry, or None when settled."""
+    if not hasattr(delivery, "recipient"):
+        prepare([delivery])
+    found = profile = delivery.recipient
     user = found.user if found else None
     app = found.user.wecomapp if found else None
     if found is None or not profile.wecom_userid or profile.wecom_bad_at:
@@ -392,12 +408,12 @@ def deliver(delivery: Delivery, now) -> float | None:
                         now=now)
         return None
     if answer.ok:
-        if app.last_ok_at is None or app.last_ok_at < now - timedelta(minutes=1):  # the admin page's "last"
-            with db.atomic():
-                WeComApp.update(last_ok_at=now).where(WeComApp.id == app.id).execute()
-                service._settle(delivery, Delivery.SENT, PushResult(200), now=now)
-        else:
-            service._settle(delivery, Delivery.SENT, PushResult(200), now=now)
+        a_minute_ago = now - timedelta(minutes=1)
+        if app.last_ok_at is None or app.last_ok_at < a_minute_ago:  # the admin page's "last", once a minute
+            app.last_ok_at = now  # (the row is shared by the messages claimed with this one)
+            WeComApp.update(last_ok_at=now).where((WeComApp.id == app.id) & (
+                WeComApp.last_ok_at.is_null() | (WeComApp.last_ok_at < a_minute_ago))).execute()
+        service._settle(delivery, Delivery.SENT, PushResult(200), now=now)
         return None
     if answer.errcode == wecom.RATE_LIMITED:
         return service._failed(delivery, PushResult(429, retry_after=RATE_LIMITED_WAIT_S * delivery.attempts,
