@@ -29,7 +29,7 @@ from flask_babel import force_locale, gettext
 from bluebird import clock
 from bluebird.auth import roles
 from bluebird.auth.models import User
-from bluebird.db import db
+from bluebird.db import db, is_postgres
 from bluebird.notify import messages, service, wecom
 from bluebird.notify.models import Delivery, Notification, NotifyProfile, WeComApp
 from bluebird.notify.push import PushResult
@@ -251,17 +251,22 @@ def jitter(now) -> float:
     return delay
 
 
+def _windows(now) -> list[tuple]:
+    """A member's send budget: (since, at most this many app messages after it)."""
+    return [(now - timedelta(minutes=1), int(service.setting("WECOM_MEMBER_PER_MIN", 20))),
+            (now - timedelta(hours=1), int(service.setting("WECOM_MEMBER_PER_HOUR", 800)))]
+
+
 def _budgets(user_ids, now) -> dict[int, int]:
     """How many more app messages each member may get now (this minute and this hour)."""
-    per_min = int(service.setting("WECOM_MEMBER_PER_MIN", 20))
-    per_hour = int(service.setting("WECOM_MEMBER_PER_HOUR", 800))
+    windows = _windows(now)
     ids = list(user_ids)
-    left = {uid: min(per_min, per_hour) for uid in ids}
+    left = dict.fromkeys(ids, min(limit for _, limit in windows))
     if not ids:
         return left
     from peewee import fn
 
-    for since, limit in ((now - timedelta(minutes=1), per_min), (now - timedelta(hours=1), per_hour)):
+    for since, limit in windows:
         counts = (Delivery.select(Delivery.user, fn.COUNT(Delivery.id).alias("n"))
                   .where((Delivery.channel == CHANNEL) & Delivery.user.in_(ids) & (Delivery.created_at > since))
                   .group_by(Delivery.user))
@@ -307,6 +312,11 @@ def dispatch(now, user_id=None) -> list[tuple]:
     with db.atomic():
         for start in range(0, len(unreachable), 500):  # nobody to send to: nothing waits
             Notification.update(wecom_due=None).where(Notification.id.in_(unreachable[start:start + 500])).execute()
+        if is_postgres() and reachable:  # (SQLite's writers take turns already: BEGIN IMMEDIATE)
+            # Two dispatchers count a member's budget one after the other: the second
+            # one's INSERT below then sees the first one's card.
+            list(NotifyProfile.select(NotifyProfile.user).where(NotifyProfile.user.in_(list(reachable)))
+                 .order_by(NotifyProfile.user).for_update())
         left = _budgets(reachable, now)
         # Over budget: his wait, and go together in one card later.
         wanted = [nid for uid in reachable if left[uid] > 0 for nid in mine[uid]]
@@ -325,9 +335,15 @@ def dispatch(now, user_id=None) -> list[tuple]:
             rows.append({"channel": CHANNEL, "target": uid, "user": uid, "payload": _payload(reachable[uid][0], items),
                          "token": secrets.token_hex(8), "created_at": now, "lease_until": now + service.QUEUE_LEASE,
                          "status": Delivery.QUEUED, "attempts": 0, "last_error": ""})
-        for start in range(0, len(rows), 200):
-            for d in Delivery.insert_many(rows[start:start + 200]).returning(Delivery.id, Delivery.token).execute():
+        made = set()
+        for start in range(0, len(rows), 200):  # the budget again, counted in the write
+            for d in Delivery.insert_within_budget(rows[start:start + 200], _windows(now)):
                 queued.append((d.id, d.token, jitter(now)))
+                made.add(d.user_id)
+        # A rival dispatcher spent his budget since it was read: his notices wait for the next card.
+        back = [n.id for uid, items in notes.items() if uid not in made for n in items]
+        for start in range(0, len(back), 500):
+            Notification.update(wecom_due=now).where(Notification.id.in_(back[start:start + 500])).execute()
     return queued
 
 
