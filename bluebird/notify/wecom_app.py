@@ -29,7 +29,7 @@ from flask_babel import force_locale, gettext
 from bluebird import clock
 from bluebird.auth import roles
 from bluebird.auth.models import User
-from bluebird.db import db, is_postgres
+from bluebird.db import db, is_postgres, prepared
 from bluebird.notify import messages, service, wecom
 from bluebird.notify.models import Delivery, Notification, NotifyProfile, WeComApp
 from bluebird.notify.push import PushResult
@@ -386,13 +386,18 @@ def prepare(deliveries) -> None:
     in one query for all of them: `delivery.recipient` is the row, or None."""
     if not deliveries:
         return
-    targets = list({d.target for d in deliveries})
-    found = {row.user_id: row for row in NotifyProfile.select(*_DELIVER_COLUMNS)
-             .join(User, on=(NotifyProfile.user == User.id))
-             .join(WeComApp, on=(WeComApp.estate == User.estate))
-             .where(NotifyProfile.user.in_(targets))}
+    found = {row.user_id: row for row in _recipients(user_ids=tuple({d.target for d in deliveries}))}
     for d in deliveries:
         d.recipient = found.get(d.target)
+
+
+@prepared
+def _recipients(*, user_ids=()):
+    """prepare()'s query, compiled once per number of members (bluebird/db.py `prepared`)."""
+    return (NotifyProfile.select(*_DELIVER_COLUMNS)
+            .join(User, on=(NotifyProfile.user == User.id))
+            .join(WeComApp, on=(WeComApp.estate == User.estate))
+            .where(NotifyProfile.user.in_(user_ids)))
 
 
 def deliver(delivery: Delivery, now) -> float | None:
