@@ -16,7 +16,8 @@ Run from the repository root:
    fake WeCom API of the tests (FakeWeComApi, in a second process), through the whole
    path: dispatch (per-member batching and send budget: three notices per
    member make one card), then notify.service.deliver() from a thread pool (the claim,
-   the shared access token from the database row, message/send, the log row). The fake
+   the shared access token from the database row, message/send, the log row; the
+   threads' claims and settles are written in batches, notify/batching.py). The fake
    checks every token and body and counts per member (it would drop above 30 a minute).
 3. tick_ms_100k: the wall time of tick(now) (generation, reminder claim, escalation,
    dispatch) on SQLite with 100,000 open duties over 500 staff, in the steady state: the

@@ -88,6 +88,8 @@ def test_retry_after_as_an_http_date_is_understood():
 
 
 def test_5xx_is_retried_with_backoff_by_the_queue(butler, push_service, consumer):
+    service.set_quiet_hours(butler, 0, 0)  # the real clock: the test must pass at any hour of the day
+    butler.quiet_start = butler.quiet_end = 0
     subscribe(butler, push_service, "flaky", "500", "503", "ok")
     queued = queue_one(butler)
     consumer()

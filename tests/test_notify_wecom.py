@@ -3,6 +3,7 @@
 consumer on its SQLite queue and on Redis where workers race."""
 # ruff: noqa: F811 - the fixtures imported from tests/fixtures/push.py are test arguments
 import json
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from flask_babel import force_locale
 
 from bluebird import clock
 from bluebird.cases import clocks
+from bluebird.db import db
 from bluebird.duties.models import Duty, create_duty, reassign_duties
 from bluebird.duties.scheduler import tick
 from bluebird.notify import service, wecom, wecom_app
@@ -178,6 +180,71 @@ def test_without_the_budget_wecom_would_drop_the_31st(app, estate, butler, wx, i
         service.notify(butler, f"提醒{i}", "", "/agenda", urgent=True, now=clock.now())
         service.enqueue(service.dispatch(clock.now(), user_id=butler.id))
     assert wx.dropped == {"zhang.san": 1} and len(wx.cards("zhang.san")) == 30
+
+
+def test_the_budget_is_counted_in_the_write_not_only_before_it(app, estate, butler, wx, immediate, monkeypatch):
+    """A dispatcher that read his budget before a rival spent it: the INSERT refuses the
+    card, and the notices it claimed wait for the next one."""
+    member(butler, wx, "zhang.san")
+    clock.set_now(NINE)
+    for i in range(20):
+        service.notify(butler, f"提醒{i}", "", "/agenda", urgent=True, now=NINE)
+        service.enqueue(service.dispatch(NINE, user_id=butler.id))
+    assert len(wx.cards("zhang.san")) == 20
+    late = service.notify(butler, "迟到的提醒", "", "/agenda", urgent=True, now=NINE)
+    with monkeypatch.context() as patch:  # what a rival's read saw before these 20 were made
+        patch.setattr(wecom_app, "_budgets", lambda ids, now: dict.fromkeys(ids, 20))
+        assert wecom_app.dispatch(NINE + timedelta(seconds=30)) == []
+    assert Notification.get_by_id(late.id).wecom_due is not None  # still waiting, not lost
+    assert Delivery.select().where(Delivery.channel == "wxapp").count() == 20
+    clock.set_now(NINE + timedelta(seconds=61))
+    service.enqueue(service.dispatch(clock.now()))
+    assert [c["title"] for c in wx.cards("zhang.san")][20:] == ["迟到的提醒"]
+
+
+def test_two_dispatchers_racing_cannot_exceed_the_budget(app, estate, butler, wx, notify_env):
+    """One card left for him: the first dispatcher has read that and not yet written when
+    the second one comes for a newer notice. Whichever writes first, one card is made
+    (PostgreSQL: the member's row is locked and the INSERT counts; SQLite: writers take
+    turns), and the notices go in it or wait."""
+    member(butler, wx, "zhang.san")
+    clock.set_now(NINE)
+    with notify_env.app_context():
+        for i in range(19):
+            service.notify(butler, f"提醒{i}", "", "/agenda", urgent=True, now=NINE)
+            assert len(service.dispatch(NINE, user_id=butler.id)) == 1
+        service.notify(butler, "甲", "", "/agenda", urgent=True, now=NINE)
+    first_read, made = threading.Event(), {}
+    real = wecom_app._budgets
+
+    def budgets(ids, now):
+        left = real(ids, now)
+        if not first_read.is_set():
+            first_read.set()
+            time.sleep(0.5)  # the first dispatcher, between its read and its write
+        return left
+
+    def dispatcher(name, wait=None):
+        with app.app_context(), db.connection_context():
+            if wait is not None:
+                assert wait.wait(10)
+                service.notify(butler, "乙", "", "/agenda", urgent=True, now=NINE)
+            made[name] = wecom_app.dispatch(NINE, user_id=butler.id)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(wecom_app, "_budgets", budgets)
+        racers = [threading.Thread(target=dispatcher, args=("first",)),
+                  threading.Thread(target=dispatcher, args=("second", first_read))]
+        for t in racers:
+            t.start()
+        for t in racers:
+            t.join(30)
+    assert len(made["first"]) + len(made["second"]) == 1
+    assert Delivery.select().where(Delivery.channel == "wxapp").count() == 20
+    [card] = Delivery.select().where(Delivery.id == (made["first"] or made["second"])[0][0])
+    waiting = {n.title for n in Notification.select().where(Notification.wecom_due.is_null(False))}
+    carried = {Notification.get_by_id(n).title for n in json.loads(card.payload)["notes"]}
+    assert carried | waiting == {"甲", "乙"} and not carried & waiting  # none lost, none twice
 
 
 def test_a_duty_inside_quiet_hours_waits_and_an_incident_does_not(app, estate, butler, wx, immediate):

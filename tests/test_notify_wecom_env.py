@@ -1,9 +1,12 @@
-"""The WeCom API session reads the environment once per host, and reads what requests would."""
+"""The WeCom API pool reads the environment once per host, and reads what requests would."""
+import urllib3
+
 from bluebird.notify import wecom
 
 
 def test_the_api_calls_honour_the_proxy_variables_as_requests_would(monkeypatch):
     monkeypatch.setattr(wecom, "_environment", {})
+    monkeypatch.setattr(wecom, "_pools", {})
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
     monkeypatch.setenv("NO_PROXY", "qyapi.internal.example")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/corp-ca.pem")
@@ -15,4 +18,8 @@ def test_the_api_calls_honour_the_proxy_variables_as_requests_would(monkeypatch)
     # Read once per host: a later change of the variables is not looked up on every message.
     monkeypatch.setenv("HTTPS_PROXY", "http://other.example:1")
     assert wecom.environment("https://qyapi.weixin.qq.com/cgi-bin/gettoken") == via
-    assert wecom.api_session().trust_env is False
+    proxied = wecom.api_pool("https://qyapi.weixin.qq.com/cgi-bin/message/send")
+    assert isinstance(proxied, urllib3.ProxyManager) and proxied.proxy.host == "proxy.corp.example"
+    assert proxied.connection_pool_kw["ca_certs"] == "/etc/ssl/corp-ca.pem"
+    assert not isinstance(wecom.api_pool("https://qyapi.internal.example/cgi-bin/gettoken"), urllib3.ProxyManager)
+    assert wecom.api_pool("https://qyapi.weixin.qq.com/cgi-bin/gettoken") is proxied  # one pool per host

@@ -5,7 +5,11 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
+    Select,
     TextField,
+    Tuple,
+    ValuesList,
+    fn,
 )
 
 from bluebird import clock
@@ -182,6 +186,53 @@ class Delivery(BaseModel):
 
     class Meta:
         indexes = ((("status", "next_try_at"), False),)
+
+    @classmethod
+    def _pairs(cls, a, b, pairs):
+        # (a, b) IN (VALUES (?, ?), …): one condition per row, on SQLite and PostgreSQL alike.
+        if len(pairs) == 1:
+            return (a == pairs[0][0]) & (b == pairs[0][1])
+        return Tuple(a, b).in_(ValuesList(pairs))
+
+    @classmethod
+    def claim(cls, pairs, lease_until, columns) -> list["Delivery"]:
+        """Take queued deliveries, given as (id, token) pairs, for sending: one conditional
+        UPDATE for all; returns `columns` of the rows this caller got (a row taken by
+        another sender, or whose token differs, is not among them)."""
+        return list(cls.update(status=cls.SENDING, attempts=cls.attempts + 1, lease_until=lease_until).where(
+            cls._pairs(cls.id, cls.token, pairs) & (cls.status == cls.QUEUED)).returning(*columns).execute())
+
+    @classmethod
+    def insert_within_budget(cls, rows, windows) -> list["Delivery"]:
+        """Insert outbox rows (dicts of the same fields, one channel), each only while its user has fewer
+        than `limit` rows of its channel made after `since`, for every (since, limit) of
+        `windows`: the budget is counted in the INSERT itself. Returns the rows inserted
+        (id, token, user); a row over budget is left out."""
+        if not rows:
+            return []
+        channel = rows[0]["channel"]
+        if any(row["channel"] != channel for row in rows):
+            raise ValueError("one channel at a time")
+        fields = [cls._meta.fields[name] for name in rows[0]]
+        # (SQLite and PostgreSQL both call the columns of a VALUES list column1, column2, …)
+        values = ValuesList([tuple(field.db_value(row[field.name]) for field in fields) for row in rows], alias="v")
+        new = {f.name: getattr(values.c, f"column{i}") for i, f in enumerate(fields, 1)}
+        within = None
+        for since, limit in windows:
+            # (the channel as a literal: the partial index delivery_wxapp_user answers the count)
+            made = (cls.select(fn.COUNT(cls.id)).where((cls.channel == channel) & (cls.user == new["user"])
+                                                        & (cls.created_at > since)))
+            within = (made < limit) if within is None else (within & (made < limit))
+        query = Select([values], [new[f.name] for f in fields]).where(within)
+        return list(cls.insert_from(query, fields).returning(cls.id, cls.token, cls.user).execute())
+
+    @classmethod
+    def settle(cls, pairs, fields) -> int:
+        """Write `fields` on the deliveries, given as (id, attempts) pairs, that are still
+        being sent by the claim that counted those attempts (one whose lease was taken
+        over since changes nothing)."""
+        return cls.update(fields).where(cls._pairs(cls.id, cls.attempts, pairs)
+                                        & (cls.status == cls.SENDING)).execute()
 
 
 Delivery.add_index(Delivery.index(Delivery.lease_until, where=Delivery.status.in_([Delivery.QUEUED, Delivery.SENDING]),

@@ -182,6 +182,15 @@ def escalation_notices(duty_ids, now) -> list[tuple[int, str]]:
             bosses = list(User.with_role(estate_id, roles.MANAGER)) or list(User.with_role(estate_id, roles.ADMIN))
             for boss in bosses:
                 _escalate_one(boss, items, now, estate.timezone)
+            # Whoever owed them hears where they went: "转给了 王经理".
+            to = "、".join(b.name for b in bosses)
+            owned = defaultdict(list)
+            for d, _who in items:
+                if d.assignee_id and d.assignee_id not in {b.id for b in bosses}:
+                    owned[d.assignee_id].append(d)
+            if to and owned:
+                for owner in User.select().where(User.id.in_(list(owned)) & User.active):
+                    _passed_note(owner, owned[owner.id], to, now, estate.timezone)
             sent = service.queue_wecom(estate_id, roles.MANAGER, _wecom_text(estate, items, now, escalated=True))
             if sent:
                 queued.append(sent)
@@ -256,13 +265,18 @@ def announce_reassigned(duty_ids, new_owner_id, previous_owner_ids=(), now=None)
             claim_reminders(within, now)
         for old in User.select().where(User.id.in_([i for i in set(previous_owner_ids) if i and i != owner.id])
                                        & User.active):
-            with force_locale(old.locale):
-                if len(duties) == 1:
-                    title = gettext("%(duty)s: passed to %(name)s", duty=duties[0].label, name=owner.name)
-                    message = messages.message("duty_passed", kind=duties[0].kind, name=owner.name)
-                else:
-                    title = gettext("%(num)d duties passed to %(name)s", num=len(duties), name=owner.name)
-                    message = messages.message("duties_passed", num=len(duties), name=owner.name)
-            service.notify(old, title, "", _url_agenda(), kind="info", now=now, tz=tz, message=message)
+            _passed_note(old, duties, owner.name, now, tz)
             made += 1
     return made
+
+
+def _passed_note(user, duties, name, now, tz) -> Notification:
+    """The short note to whoever had these duties: "转给了 …" (not urgent: quiet hours hold)."""
+    with force_locale(user.locale):
+        if len(duties) == 1:
+            title = gettext("%(duty)s: passed to %(name)s", duty=duties[0].label, name=name)
+            message = messages.message("duty_passed", kind=duties[0].kind, name=name)
+        else:
+            title = gettext("%(num)d duties passed to %(name)s", num=len(duties), name=name)
+            message = messages.message("duties_passed", num=len(duties), name=name)
+    return service.notify(user, title, "", _url_agenda(), kind="info", now=now, tz=tz, message=message)

@@ -27,6 +27,7 @@ from bluebird.auth.models import User
 from bluebird.db import db, prepared
 from bluebird.estate.models import Estate
 from bluebird.notify import push, wecom
+from bluebird.notify.batching import Batcher
 from bluebird.notify.models import Delivery, Notification, PushSubscription, WeComWebhook
 
 log = logging.getLogger("bluebird.notify")
@@ -286,29 +287,34 @@ def dispatch_push(now, user_id=None) -> list[tuple[int, str]]:
     """Claim notifications whose push time has come; queue one push per device of each user."""
     from bluebird.notify import wecom_app
 
-    query = Notification.to_send(now)
+    query = Notification.to_send(now).select(Notification.id, Notification.user)
     if user_id is not None:
         query = query.where(Notification.user == user_id)
-    ids = [n.id for n in query.limit(DISPATCH_BATCH)]
-    if not ids:
+    owners = {n.id: n.user_id for n in query.limit(DISPATCH_BATCH)}
+    if not owners:
         return []
     queued = []
     with db.atomic():
-        claimed = claim(Notification, ids, Notification.sent_at, now)
+        claimed = claim(Notification, list(owners), Notification.sent_at, now)
         if not claimed:
             return []
-        notes = defaultdict(list)
-        for note in Notification.select().where(Notification.id.in_(claimed)).order_by(Notification.id):
-            notes[note.user_id].append(note)
-        users = {u.id: u for u in User.select().where(User.id.in_(list(notes)))}
+        people = list({owners[nid] for nid in claimed})
         devices = defaultdict(list)
-        wecom_only = wecom_app.wecom_only(notes)  # chose WeCom alone under 通知设置
-        for sub in PushSubscription.select().where(PushSubscription.user.in_(list(notes))):
+        wecom_only = wecom_app.wecom_only(people)  # chose WeCom alone under 通知设置
+        for sub in PushSubscription.select().where(PushSubscription.user.in_(people)):
             if sub.user_id not in wecom_only:
                 devices[sub.user_id].append(sub)
+        # Only the notices of people with a device are read (the claim is all it takes for the rest).
+        mine = [nid for nid in claimed if owners[nid] in devices]
+        if not mine:
+            return []
+        notes = defaultdict(list)
+        for start in range(0, len(mine), 500):
+            for note in Notification.select().where(Notification.id.in_(mine[start:start + 500])):
+                notes[note.user_id].append(note)
+        users = {u.id: u for u in User.select().where(User.id.in_(list(notes)))}
         for user_id, items in notes.items():
-            if not devices[user_id]:
-                continue
+            items.sort(key=lambda n: n.id)
             payload = _payload(users[user_id], items)
             for sub in devices[user_id]:
                 d = new_delivery("webpush", sub.id, payload, user_id)
@@ -367,13 +373,9 @@ CLAIMED = (Delivery.id, Delivery.channel, Delivery.target, Delivery.user, Delive
 def deliver(delivery_id, token, now=None) -> float | None:
     """Send one queued delivery; return seconds to wait before a retry, or None when done."""
     now = now or clock.now()
-    claimed = list(Delivery.update(status=Delivery.SENDING, attempts=Delivery.attempts + 1,
-                                   lease_until=now + send_lease()).where(
-        (Delivery.id == delivery_id) & (Delivery.token == token) & (Delivery.status == Delivery.QUEUED)
-    ).returning(*CLAIMED).execute())
-    if not claimed:
+    delivery = _claims((delivery_id, token, now))
+    if delivery is None:
         return None  # sent already, being sent, given up, or a stale task from a reset database
-    delivery = claimed[0]
     if delivery.channel == "webpush":
         return _deliver_push(delivery, now)
     if delivery.channel == "wxapp":
@@ -381,6 +383,45 @@ def deliver(delivery_id, token, now=None) -> float | None:
 
         return wecom_app.deliver(delivery, now)
     return _deliver_wecom(delivery, now)
+
+
+def _claim_batch(items) -> list:
+    """Claim the deliveries that sender threads asked for at once: one UPDATE per `now`
+    (clock.now() is to the second: one for all, as a rule), then one read of what the
+    WeCom app messages among them need (wecom_app.prepare)."""
+    from bluebird.notify import wecom_app
+
+    got = {}
+    by_now = defaultdict(list)
+    for delivery_id, token, now in items:
+        by_now[now].append((delivery_id, token))
+    for now, pairs in by_now.items():
+        for row in Delivery.claim(list(dict.fromkeys(pairs)), now + send_lease(), CLAIMED + (Delivery.token,)):
+            got[row.id, row.token] = row
+    wecom_app.prepare([d for d in got.values() if d.channel == "wxapp"])
+    # A delivery asked for twice (a duplicate task) is claimed once: the first asker gets it.
+    return [got.pop((delivery_id, token), None) for delivery_id, token, _ in items]
+
+
+def _settle_batch(items) -> list:
+    """Write the settles that sender threads handed in at once: one UPDATE per distinct set
+    of fields (all the sent ones of the same second, as a rule), in one transaction."""
+    groups = defaultdict(list)
+    for delivery_id, attempts, fields in items:
+        groups[tuple(fields.items())].append((delivery_id, attempts))
+    if len(items) == 1:
+        Delivery.settle(*[(pairs, dict(key)) for key, pairs in groups.items()][0])
+    else:
+        with db.atomic():  # one turn at the write gate and one commit for them all
+            for key, pairs in groups.items():
+                Delivery.settle(pairs, dict(key))
+    return [None] * len(items)
+
+
+# Sender threads hand their claim and their settle in to these (notify.batching): those
+# that come at once are written together, and none returns before its own is written.
+_claims = Batcher(_claim_batch)
+_settles = Batcher(_settle_batch)
 
 
 def _mine(delivery):
@@ -398,7 +439,7 @@ def _settle(delivery, status, result=None, retry_in=None, now=None):
     if retry_in is not None:
         fields["next_try_at"] = now + timedelta(seconds=retry_in)
         fields["lease_until"] = fields["next_try_at"] + QUEUE_LEASE  # the retry task's lease
-    Delivery.update(fields).where(_mine(delivery)).execute()
+    _settles((delivery.id, delivery.attempts, fields))
 
 
 def _retry_delay(delivery, result) -> float | None:

@@ -4,13 +4,17 @@ Chrome's push service is unreachable in mainland China, so a team's WeCom group 
 the same due and overdue notices. The robot answers HTTP 200 with {"errcode": 0} when
 it took the message; anything else is a failure to log and retry.
 """
+import json
 import re
 import threading
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
+import urllib3
+from requests import certs
 from requests.adapters import HTTPAdapter
+from requests.utils import select_proxy
 
 from bluebird.notify.push import PushResult, session
 
@@ -88,27 +92,8 @@ def cut(text: str, limit: int) -> str:
 
 
 _api_lock = threading.Lock()
-_api_session: requests.Session | None = None
+_pools: dict[str, urllib3.PoolManager] = {}
 _environment: dict[str, dict] = {}
-
-
-def api_session() -> requests.Session:
-    """The pooled keep-alive session of the app API (gettoken, message/send).
-
-    It reads no environment per request: requests would otherwise look up the proxy
-    variables and ~/.netrc on every call, a good part of a message's CPU at hundreds a
-    second. What the environment says for a host is read once (environment()).
-    """
-    global _api_session
-    with _api_lock:
-        if _api_session is None:
-            s = requests.Session()
-            s.trust_env = False
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
-            s.mount("https://", adapter)
-            s.mount("http://", adapter)
-            _api_session = s
-        return _api_session
 
 
 def environment(url: str) -> dict:
@@ -123,21 +108,54 @@ def environment(url: str) -> dict:
     return found
 
 
+def api_pool(url: str) -> urllib3.PoolManager:
+    """The keep-alive connection pool of the app API for this URL's host (made once per host).
+
+    Straight on urllib3, not through a requests Session: preparing a request (cookies,
+    hooks, the environment, the adapter) cost a good part of a message's CPU at hundreds
+    a second. It honours what requests would use for the host (environment()): its
+    proxy, with the proxy's credentials, and its CA bundle.
+    """
+    parts = urlsplit(url)
+    key = f"{parts.scheme}://{parts.netloc}/"
+    pool = _pools.get(key)
+    if pool is not None:
+        return pool
+    with _api_lock:
+        if key not in _pools:
+            env = environment(url)
+            verify = env["verify"]
+            tls = ({"cert_reqs": "CERT_NONE"} if verify is False else
+                   {"cert_reqs": "CERT_REQUIRED", "ca_certs": verify if isinstance(verify, str) else certs.where()})
+            options = dict(num_pools=4, maxsize=64, retries=False, **tls)
+            proxy = select_proxy(key, env["proxies"])
+            _pools[key] = (urllib3.ProxyManager(proxy, proxy_headers=HTTPAdapter().proxy_headers(proxy), **options)
+                           if proxy else urllib3.PoolManager(**options))
+        return _pools[key]
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
 def _call(method: str, url: str, *, timeout: float, params=None, body=None) -> ApiAnswer:
+    full = f"{url}?{urlencode(params)}" if params else url
+    data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
     try:
-        response = api_session().request(method, url, params=params, json=body, timeout=timeout,
-                                         **environment(url))
-    except requests.Timeout as exc:
-        return ApiAnswer(None, {}, f"timeout: {exc}"[:300])
-    except requests.RequestException as exc:
-        return ApiAnswer(None, {}, f"{type(exc).__name__}: {exc}"[:300])
-    with response:
-        if response.status_code != 200:
-            return ApiAnswer(None, {}, f"HTTP {response.status_code}: {response.text[:200]}", response.status_code)
-        try:
-            data = response.json()
-        except ValueError:
-            return ApiAnswer(None, {}, "not JSON: " + response.text[:200], 502)
+        response = api_pool(url).request(method, full, body=data, headers=_JSON if data is not None else None,
+                                         timeout=urllib3.Timeout(connect=timeout, read=timeout), redirect=False)
+    except urllib3.exceptions.NewConnectionError as exc:  # (a ConnectTimeoutError to urllib3)
+        return ApiAnswer(None, {}, f"{type(exc).__name__}: {exc} ({method} {full})"[:300])
+    except urllib3.exceptions.TimeoutError as exc:
+        return ApiAnswer(None, {}, f"timeout: {exc} ({method} {full})"[:300])
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        return ApiAnswer(None, {}, f"{type(exc).__name__}: {exc} ({method} {full})"[:300])
+    if response.status != 200:
+        text = response.data.decode(errors="replace")
+        return ApiAnswer(None, {}, f"HTTP {response.status}: {text[:200]}", response.status)
+    try:
+        data = json.loads(response.data)
+    except ValueError:
+        return ApiAnswer(None, {}, "not JSON: " + response.data.decode(errors="replace")[:200], 502)
     code = data.get("errcode", 0) if isinstance(data, dict) else -1
     return ApiAnswer(code, data if isinstance(data, dict) else {}, "" if code == 0 else
                      f"{code} {str(data.get('errmsg', ''))[:200]}")

@@ -29,7 +29,7 @@ from flask_babel import force_locale, gettext
 from bluebird import clock
 from bluebird.auth import roles
 from bluebird.auth.models import User
-from bluebird.db import db
+from bluebird.db import db, is_postgres, prepared
 from bluebird.notify import messages, service, wecom
 from bluebird.notify.models import Delivery, Notification, NotifyProfile, WeComApp
 from bluebird.notify.push import PushResult
@@ -251,17 +251,22 @@ def jitter(now) -> float:
     return delay
 
 
+def _windows(now) -> list[tuple]:
+    """A member's send budget: (since, at most this many app messages after it)."""
+    return [(now - timedelta(minutes=1), int(service.setting("WECOM_MEMBER_PER_MIN", 20))),
+            (now - timedelta(hours=1), int(service.setting("WECOM_MEMBER_PER_HOUR", 800)))]
+
+
 def _budgets(user_ids, now) -> dict[int, int]:
     """How many more app messages each member may get now (this minute and this hour)."""
-    per_min = int(service.setting("WECOM_MEMBER_PER_MIN", 20))
-    per_hour = int(service.setting("WECOM_MEMBER_PER_HOUR", 800))
+    windows = _windows(now)
     ids = list(user_ids)
-    left = {uid: min(per_min, per_hour) for uid in ids}
+    left = dict.fromkeys(ids, min(limit for _, limit in windows))
     if not ids:
         return left
     from peewee import fn
 
-    for since, limit in ((now - timedelta(minutes=1), per_min), (now - timedelta(hours=1), per_hour)):
+    for since, limit in windows:
         counts = (Delivery.select(Delivery.user, fn.COUNT(Delivery.id).alias("n"))
                   .where((Delivery.channel == CHANNEL) & Delivery.user.in_(ids) & (Delivery.created_at > since))
                   .group_by(Delivery.user))
@@ -281,6 +286,10 @@ def _reachable(user_ids) -> dict[int, tuple[User, NotifyProfile]]:
     return {uid: (u, people[uid]) for uid, u in users.items()
             if uid in people and people[uid].wants_wecom and people[uid].wecom_userid
             and people[uid].wecom_bad_at is None and u.estate_id in with_app}
+
+
+_CARD_COLUMNS = (Notification.id, Notification.user, Notification.title, Notification.message, Notification.body,
+                 Notification.urgent)
 
 
 def dispatch(now, user_id=None) -> list[tuple]:
@@ -303,6 +312,11 @@ def dispatch(now, user_id=None) -> list[tuple]:
     with db.atomic():
         for start in range(0, len(unreachable), 500):  # nobody to send to: nothing waits
             Notification.update(wecom_due=None).where(Notification.id.in_(unreachable[start:start + 500])).execute()
+        if is_postgres() and reachable:  # (SQLite's writers take turns already: BEGIN IMMEDIATE)
+            # Two dispatchers count a member's budget one after the other: the second
+            # one's INSERT below then sees the first one's card.
+            list(NotifyProfile.select(NotifyProfile.user).where(NotifyProfile.user.in_(list(reachable)))
+                 .order_by(NotifyProfile.user).for_update())
         left = _budgets(reachable, now)
         # Over budget: his wait, and go together in one card later.
         wanted = [nid for uid in reachable if left[uid] > 0 for nid in mine[uid]]
@@ -312,8 +326,8 @@ def dispatch(now, user_id=None) -> list[tuple]:
                 Notification.id.in_(wanted[start:start + 500]) & Notification.wecom_due.is_null(False)
             ).returning(Notification.id).execute())
         notes = defaultdict(list)
-        for start in range(0, len(got), 500):
-            for note in Notification.select().where(Notification.id.in_(got[start:start + 500])):
+        for start in range(0, len(got), 500):  # what a card says of each, no more
+            for note in Notification.select(*_CARD_COLUMNS).where(Notification.id.in_(got[start:start + 500])):
                 notes[note.user_id].append(note)
         rows = []
         for uid, items in notes.items():
@@ -321,9 +335,15 @@ def dispatch(now, user_id=None) -> list[tuple]:
             rows.append({"channel": CHANNEL, "target": uid, "user": uid, "payload": _payload(reachable[uid][0], items),
                          "token": secrets.token_hex(8), "created_at": now, "lease_until": now + service.QUEUE_LEASE,
                          "status": Delivery.QUEUED, "attempts": 0, "last_error": ""})
-        for start in range(0, len(rows), 200):
-            for d in Delivery.insert_many(rows[start:start + 200]).returning(Delivery.id, Delivery.token).execute():
+        made = set()
+        for start in range(0, len(rows), 200):  # the budget again, counted in the write
+            for d in Delivery.insert_within_budget(rows[start:start + 200], _windows(now)):
                 queued.append((d.id, d.token, jitter(now)))
+                made.add(d.user_id)
+        # A rival dispatcher spent his budget since it was read: his notices wait for the next card.
+        back = [n.id for uid, items in notes.items() if uid not in made for n in items]
+        for start in range(0, len(back), 500):
+            Notification.update(wecom_due=now).where(Notification.id.in_(back[start:start + 500])).execute()
     return queued
 
 
@@ -361,13 +381,30 @@ _DELIVER_COLUMNS = (NotifyProfile.user, NotifyProfile.wecom_userid, NotifyProfil
                     WeComApp.last_ok_at)
 
 
+def prepare(deliveries) -> None:
+    """Read what these claimed app messages need (the member's profile, his estate's app)
+    in one query for all of them: `delivery.recipient` is the row, or None."""
+    if not deliveries:
+        return
+    found = {row.user_id: row for row in _recipients(user_ids=tuple({d.target for d in deliveries}))}
+    for d in deliveries:
+        d.recipient = found.get(d.target)
+
+
+@prepared
+def _recipients(*, user_ids=()):
+    """prepare()'s query, compiled once per number of members (bluebird/db.py `prepared`)."""
+    return (NotifyProfile.select(*_DELIVER_COLUMNS)
+            .join(User, on=(NotifyProfile.user == User.id))
+            .join(WeComApp, on=(WeComApp.estate == User.estate))
+            .where(NotifyProfile.user.in_(user_ids)))
+
+
 def deliver(delivery: Delivery, now) -> float | None:
     """Send one claimed app message; seconds to a retry, or None when settled."""
-    found = (NotifyProfile.select(*_DELIVER_COLUMNS)
-             .join(User, on=(NotifyProfile.user == User.id))
-             .join(WeComApp, on=(WeComApp.estate == User.estate))
-             .where(NotifyProfile.user == delivery.target).first())  # one read for the three rows
-    profile = found
+    if not hasattr(delivery, "recipient"):
+        prepare([delivery])
+    found = profile = delivery.recipient
     user = found.user if found else None
     app = found.user.wecomapp if found else None
     if found is None or not profile.wecom_userid or profile.wecom_bad_at:
@@ -392,12 +429,12 @@ def deliver(delivery: Delivery, now) -> float | None:
                         now=now)
         return None
     if answer.ok:
-        if app.last_ok_at is None or app.last_ok_at < now - timedelta(minutes=1):  # the admin page's "last"
-            with db.atomic():
-                WeComApp.update(last_ok_at=now).where(WeComApp.id == app.id).execute()
-                service._settle(delivery, Delivery.SENT, PushResult(200), now=now)
-        else:
-            service._settle(delivery, Delivery.SENT, PushResult(200), now=now)
+        a_minute_ago = now - timedelta(minutes=1)
+        if app.last_ok_at is None or app.last_ok_at < a_minute_ago:  # the admin page's "last", once a minute
+            app.last_ok_at = now  # (the row is shared by the messages claimed with this one)
+            WeComApp.update(last_ok_at=now).where((WeComApp.id == app.id) & (
+                WeComApp.last_ok_at.is_null() | (WeComApp.last_ok_at < a_minute_ago))).execute()
+        service._settle(delivery, Delivery.SENT, PushResult(200), now=now)
         return None
     if answer.errcode == wecom.RATE_LIMITED:
         return service._failed(delivery, PushResult(429, retry_after=RATE_LIMITED_WAIT_S * delivery.attempts,
