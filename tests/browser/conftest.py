@@ -5,6 +5,7 @@ test creates are what the browser sees. One Chromium serves the whole session; e
 page gets a fresh context (cookies, cache, service workers) and an error collector.
 """
 import os
+import socket
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -353,3 +354,89 @@ def screenshot(page, name, full_page=False):
 def screenshot_fixture():
     """The screenshot(page, name, full_page=False) helper, as a fixture."""
     return screenshot
+
+
+class Link:
+    """A TCP forwarder from 127.0.0.1:<port> to the live server that can be cut."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.up = True
+        self.open = set()
+        self.lock = threading.Lock()
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.open.update({client, upstream})
+            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+
+    def _pipe(self, src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data or not self.up:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+            with self.lock:
+                self.open.discard(src)
+                self.open.discard(dst)
+
+    def down(self):
+        self.up = False
+        with self.lock:
+            for s in list(self.open):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                    s.close()
+                except OSError:
+                    pass
+            self.open.clear()
+
+    def restore(self):
+        self.up = True
+
+    def close(self):
+        self.stopped = True
+        self.down()
+        self.sock.close()
+
+
+@pytest.fixture
+def link(live_server):
+    """A cuttable link to the live server: the phone's network, for offline tests."""
+    link = Link(live_server.server.server_port)
+    yield link
+    link.close()

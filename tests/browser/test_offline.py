@@ -7,8 +7,6 @@ own fail alike (Playwright's set_offline does not reach the worker, playwright #
 `context.set_offline` is set as well, as a phone's radio would.
 """
 import re
-import socket
-import threading
 import time
 
 import pytest
@@ -27,91 +25,6 @@ pytestmark = pytest.mark.browser
 
 ITEMS = 30
 FAILS = 10
-
-
-class Link:
-    """A TCP forwarder from 127.0.0.1:<port> to the live server that can be cut."""
-
-    def __init__(self, target_port):
-        self.target = ("127.0.0.1", target_port)
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.up = True
-        self.open = set()
-        self.lock = threading.Lock()
-        self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def _accept(self):
-        while not self.stopped:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            if not self.up:
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                self.open.update({client, upstream})
-            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
-
-    def _pipe(self, src, dst):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data or not self.up:
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.close()
-                except OSError:
-                    pass
-            with self.lock:
-                self.open.discard(src)
-                self.open.discard(dst)
-
-    def down(self):
-        self.up = False
-        with self.lock:
-            for s in list(self.open):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                    s.close()
-                except OSError:
-                    pass
-            self.open.clear()
-
-    def restore(self):
-        self.up = True
-
-    def close(self):
-        self.stopped = True
-        self.down()
-        self.sock.close()
-
-
-@pytest.fixture
-def link(live_server):
-    link = Link(live_server.server.server_port)
-    yield link
-    link.close()
 
 
 @pytest.fixture

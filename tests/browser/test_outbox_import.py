@@ -22,7 +22,6 @@ from bluebird.visits.models import Visit
 from tests import factories
 from tests.browser.conftest import DEVICES, browser_contexts
 from tests.browser.test_offline import (
-    Link,
     controlled,
     login,
     new_tab,
@@ -38,13 +37,6 @@ pytestmark = pytest.mark.browser
 
 SHOTS = "/tmp/shots"
 OFFICE = {"phone": DEVICES["phone"], "office": {"viewport": {"width": 1024, "height": 768}}}
-
-
-@pytest.fixture
-def link(live_server):
-    link = Link(live_server.server.server_port)
-    yield link
-    link.close()
 
 
 @pytest.fixture
