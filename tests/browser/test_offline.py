@@ -246,12 +246,12 @@ def faults(live_server, monkeypatch):
     return f
 
 
-def _queue_ok_answers(page, items):
+def _queue_ok_answers(page, items, already=0):
     for item in items:
         expect(page.locator("[data-round-item] input[name=item_id]").first).to_have_value(str(item.id), timeout=20000)
         page.locator("[data-round-item] button.answer-ok").click()
         expect(page.locator("[data-round-item] input[name=item_id]").first).not_to_have_value(str(item.id), timeout=20000)
-    return wait_for_outbox(page, len(items), timeout=20)
+    return wait_for_outbox(page, already + len(items), timeout=20)
 
 
 def _offline_round(phone, link, collector, n):
@@ -482,3 +482,47 @@ def test_a_503_answered_to_a_boosted_form_is_kept_and_sent_after_its_retry_after
     page.evaluate("id => window.BluebirdOutbox.retry(id)", item["id"])
     wait_for_outbox(page, 0, timeout=30)
     assert len(_results(round_)) == 1 and [s for _p, s in faults.log] == [503, 200]
+
+
+# Every IndexedDB connection the page opens, so a test can close it the way iOS does under
+# memory pressure (the page's handle stays, and its next transaction fails).
+KEEP_CONNECTIONS = """
+(() => {
+  window.__idbConnections = [];
+  const open = IDBFactory.prototype.open;
+  IDBFactory.prototype.open = function () {
+    const request = open.apply(this, arguments);
+    request.addEventListener("success", () => window.__idbConnections.push(request.result));
+    return request;
+  };
+})();
+"""
+
+
+def test_a_database_the_browser_closed_is_opened_again_and_nothing_is_lost(phone, link, collector):
+    estate, _patch, butler = _site()
+    round_ = patrol(estate, butler, n=4, fails=0)
+    items = list(TemplateItem.select().where(TemplateItem.template == round_.template).order_by(TemplateItem.position))
+    context = phone()
+    context.add_init_script(KEEP_CONNECTIONS)
+    page = new_tab(context, collector)
+    login(page, "butler")
+    _open_round(page, round_)
+    offline(context, link)
+    _queue_ok_answers(page, items[:1])
+
+    # A read on the closed connection: the outbox opens the database again and finds the item.
+    seen = page.evaluate("""async () => {
+      window.__idbConnections.forEach(c => c.close());
+      const before = window.__idbConnections.length;
+      const items = await window.BluebirdOutbox.items();
+      return {before, after: window.__idbConnections.length, n: items.length};
+    }""")
+    assert seen["n"] == 1 and seen["after"] > seen["before"]
+    # Writes on a closed connection: the next answers are kept all the same.
+    page.evaluate("() => window.__idbConnections.forEach(c => c.close())")
+    _queue_ok_answers(page, items[1:3], already=1)
+
+    online(context, link)
+    wait_for_outbox(page, 0, timeout=30)
+    assert sorted(r.item_id for r in _results(round_)) == sorted(i.id for i in items[:3])
