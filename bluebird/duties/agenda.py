@@ -105,13 +105,22 @@ def row_html(row: Row) -> Markup:
 
 def grouped(rows, threshold=3):
     """Fold runs of the same kind due at the same time (a week of vacant-unit patrols) into
-    one ("group", rows, markup) entry, the others stay ("one", row, markup): a list a butler
-    reads at a glance. The markup is the rows' own (`row_html`)."""
-    out = []
+    one ("group", rows, markup) entry; the rows between stay single, handed over as
+    ("one", rows, markup) with their markup joined once: a list a butler reads at a glance.
+    The markup is the rows' own (`row_html`); it is safe, so it is joined as text."""
+    out, singles = [], []
+
+    def flush():
+        if singles:
+            out.append(("one", list(singles), Markup("".join(row_html(r) for r in singles))))
+            singles.clear()
+
     for _key, run in groupby(rows, key=lambda r: (r.kind, r.due_at)):
         run = list(run)
         if len(run) > threshold:
-            out.append(("group", run, Markup("").join(row_html(r) for r in run)))
+            flush()
+            out.append(("group", run, Markup("".join(row_html(r) for r in run))))
         else:
-            out.extend(("one", r, row_html(r)) for r in run)
+            singles.extend(run)
+    flush()
     return out
