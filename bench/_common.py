@@ -6,7 +6,9 @@ output can be grepped. Everything else (progress, context) goes to stderr.
 import logging
 import math
 import re
+import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 
@@ -125,3 +127,91 @@ class Browser:
         data = response.data
         response.close()  # streamed bodies (the Excel export) hold a file open otherwise
         return data
+
+
+class Forwarder:
+    """A TCP forwarder from 127.0.0.1:<port> to a local server, a thread per direction.
+
+    The one piece behind the offline tests' cuttable link (tests/browser/conftest.py `Link`)
+    and the HTTP bench's byte counter (bench/_http_load.py `CountingProxy`): `admit()` says
+    whether traffic may pass now, `sent(data)` sees every chunk going back to the client.
+    """
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.open = set()
+        self.lock = threading.Lock()
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def admit(self) -> bool:
+        return True
+
+    def sent(self, data: bytes) -> None:
+        pass
+
+    def _accept(self):
+        while not self.stopped:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            if not self.admit():
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.open.update({client, upstream})
+            threading.Thread(target=self._pipe, args=(client, upstream, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, True), daemon=True).start()
+
+    def _pipe(self, src, dst, to_client):
+        try:
+            while (data := src.recv(65536)) and self.admit():
+                if to_client:
+                    self.sent(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                try:
+                    s.close()
+                except OSError:
+                    pass
+            with self.lock:
+                self.open.discard(src)
+                self.open.discard(dst)
+
+    def cut(self):
+        """Close every connection now open."""
+        with self.lock:
+            for s in list(self.open):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                    s.close()
+                except OSError:
+                    pass
+            self.open.clear()
+
+    def close(self):
+        self.stopped = True
+        self.cut()
+        self.sock.close()

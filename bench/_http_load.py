@@ -18,7 +18,7 @@ import uuid
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench._common import figure, note, percentile  # noqa: E402
+from bench._common import Forwarder, figure, note, percentile  # noqa: E402
 
 BIN = os.path.dirname(sys.executable)
 PASSWORD = "bluebird"
@@ -364,53 +364,19 @@ def run_python(base, plan, seconds, clients, tmp):
 # ---------------------------------------------------------------- bytes on the wire
 
 
-class CountingProxy:
+class CountingProxy(Forwarder):
     """A TCP proxy in front of gunicorn that counts every byte sent to the browser."""
 
-    def __init__(self, upstream_port):
-        self.upstream = upstream_port
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.bytes = 0
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
+    bytes = 0
 
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            server = socket.create_connection(("127.0.0.1", self.upstream))
-            threading.Thread(target=self._pump, args=(client, server, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, True), daemon=True).start()
-
-    def _pump(self, src, dst, count):
-        try:
-            while data := src.recv(65536):
-                if count:
-                    with self.lock:
-                        self.bytes += len(data)
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+    def sent(self, data):
+        with self.lock:
+            self.bytes += len(data)
 
     def take(self):
         with self.lock:
             value, self.bytes = self.bytes, 0
         return value
-
-    def close(self):
-        self.sock.close()
 
 
 def browser_bytes(app_port, case_id):

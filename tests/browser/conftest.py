@@ -5,7 +5,6 @@ test creates are what the browser sees. One Chromium serves the whole session; e
 page gets a fresh context (cookies, cache, service workers) and an error collector.
 """
 import os
-import socket
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from bench._common import Forwarder
 from tests import factories
 
 CHROMIUM = os.environ.get("BLUEBIRD_CHROMIUM", "/usr/bin/chromium")
@@ -356,82 +356,20 @@ def screenshot_fixture():
     return screenshot
 
 
-class Link:
+class Link(Forwarder):
     """A TCP forwarder from 127.0.0.1:<port> to the live server that can be cut."""
 
-    def __init__(self, target_port):
-        self.target = ("127.0.0.1", target_port)
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.up = True
-        self.open = set()
-        self.lock = threading.Lock()
-        self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
+    up = True
 
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def _accept(self):
-        while not self.stopped:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            if not self.up:
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                self.open.update({client, upstream})
-            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
-
-    def _pipe(self, src, dst):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data or not self.up:
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.close()
-                except OSError:
-                    pass
-            with self.lock:
-                self.open.discard(src)
-                self.open.discard(dst)
+    def admit(self):
+        return self.up
 
     def down(self):
         self.up = False
-        with self.lock:
-            for s in list(self.open):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                    s.close()
-                except OSError:
-                    pass
-            self.open.clear()
+        self.cut()
 
     def restore(self):
         self.up = True
-
-    def close(self):
-        self.stopped = True
-        self.down()
-        self.sock.close()
 
 
 @pytest.fixture
