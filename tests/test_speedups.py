@@ -172,3 +172,18 @@ def test_the_case_filters_show_each_choice_and_a_new_building_or_technician_at_o
     factories.make_user(estate, role="technician", name="周师傅")
     page = manager_client.get("/cases/?kind=complaint").get_data(as_text=True)
     assert "9号楼" in page and "周师傅" in page
+
+
+def test_a_script_carries_no_page_headers_but_a_page_and_an_svg_do(app, client):
+    version = app.config["STATIC_VERSION"]
+    script = client.get(f"/static/app.js?v={version}", headers={"Accept-Encoding": "br"})
+    assert script.headers["X-Content-Type-Options"] == "nosniff"
+    for name in ("Content-Security-Policy", "X-Frame-Options", "Expires", "Last-Modified", "Content-Disposition"):
+        assert name not in script.headers
+    assert "HX-Request" not in script.headers.get("Vary", "")
+    svg = client.get(f"/static/icons.svg?v={version}")
+    assert "script-src 'self'" in svg.headers["Content-Security-Policy"] and svg.headers["X-Frame-Options"] == "DENY"
+    page = client.get("/login")
+    assert "Content-Security-Policy" in page.headers and "HX-Request" in page.headers["Vary"]
+    for r in (script, svg):
+        r.close()
