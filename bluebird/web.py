@@ -249,20 +249,8 @@ def when_context() -> When:
 
 
 def short_when(moment) -> str:
-    """A time as staff say it: 今天 14:30, 明天 09:00, 昨天 18:00, else 11/27 周五 18:00.
-
-    Agendas show a hundred of these, so it is plain arithmetic on a per-request context
-    rather than a Babel pattern per call (a tenth of the cost).
-    """
-    zone, today, near, weekdays = when_context()
-    local = moment.replace(tzinfo=UTC).astimezone(zone)
-    hm = f"{local.hour:02d}:{local.minute:02d}"
-    offset = local.toordinal() - today
-    if -1 <= offset <= 1:
-        return near[offset + 1] % {"time": hm}
-    if local.year == this_year(today):
-        return f"{local.month}/{local.day} {weekdays[local.weekday()]} {hm}"
-    return f"{local.year}/{local.month}/{local.day} {hm}"
+    """A time as staff say it: 今天 14:30, 明天 09:00, 昨天 18:00, else 11/27 周五 18:00."""
+    return when_parts(moment)[2]
 
 
 @lru_cache(maxsize=8)
@@ -272,14 +260,15 @@ def this_year(today_ordinal: int) -> int:
 
 def full_when(moment) -> str:
     """The full local date and time, for a tooltip."""
-    zone = when_context()[0]
-    return f"{moment.replace(tzinfo=UTC).astimezone(zone):%Y-%m-%d %H:%M}"
+    return when_parts(moment)[1]
 
 
 def when_parts(moment, context=None) -> tuple[str, str, str]:
-    """(ISO, full, short) forms of one UTC moment from one zone conversion: the agenda's
-    rows (bluebird/duties/agenda.py) format a hundred due times in one pass, handing in
-    `when_context()` once."""
+    """(ISO, full, short) forms of one UTC moment from one zone conversion.
+
+    Plain arithmetic on a per-request context rather than a Babel pattern per call (a
+    tenth of the cost): agendas show a hundred of these, and the agenda's rows
+    (bluebird/duties/agenda.py) hand in `when_context()` once."""
     zone, today, near, weekdays = context or when_context()
     local = zone.fromutc(moment.replace(tzinfo=zone)).replace(tzinfo=None)
     full = local.isoformat(" ", "minutes")
