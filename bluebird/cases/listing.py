@@ -19,7 +19,7 @@ from bluebird.cases.kinds import (
     CaseKind,
     CaseStatus,
 )
-from bluebird.cases.models import Case
+from bluebird.cases.models import Case, case_number
 from bluebird.db import db
 from bluebird.duties.models import Duty
 from bluebird.estate.models import Building, Unit
@@ -198,7 +198,7 @@ class ListRow(NamedTuple):
 
     @property
     def number(self) -> str:
-        return f"{CaseKind.PREFIX.get(self.kind, 'GD')}{self.id:06d}"
+        return case_number(self.kind, self.id)
 
     @property
     def where(self) -> str:

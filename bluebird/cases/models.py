@@ -126,7 +126,7 @@ class Case(ReplaySafe):
     @property
     def number(self) -> str:
         """The case number staff read out: BX000123."""
-        return f"{CaseKind.PREFIX.get(self.kind, 'GD')}{self.id:06d}"
+        return case_number(self.kind, self.id)
 
     @property
     def kind_label(self):
@@ -147,6 +147,11 @@ class Case(ReplaySafe):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.contact_phone)
+
+
+def case_number(kind: str, case_id: int) -> str:
+    """BX000123: the kind's prefix and the id (Case.number, and the list's plain rows)."""
+    return f"{CaseKind.PREFIX.get(kind, 'GD')}{case_id:06d}"
 
 
 class Call(ReplaySafe):

@@ -12,22 +12,17 @@ from flask import request
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from bluebird.cases.listing import ListRow
 from bluebird.cases.models import CaseKind, CaseStatus
 from bluebird.web import When, kept_row, translated, when_context
 
 
 class Row(NamedTuple):
-    id: int
-    number: str
-    kind: str
+    """A list row (listing.ListRow) with what it is shown with: its labels in the request's
+    language, the request's day and zone, and the script root of its link."""
+    case: ListRow
     kind_label: str
-    status: str
     status_label: str
-    where: str
-    emergency: bool
-    description: str
-    created_at: object
-    assignee: str
     locale: str
     when: When
     root: str
@@ -37,7 +32,6 @@ def markup(cases) -> list[Markup]:
     """The rows of a page of cases (listing.page's ListRows), in order."""
     kinds, statuses = translated(CaseKind.LABELS), translated(CaseStatus.LABELS)
     locale, when, root = str(get_locale()), when_context(), request.script_root
-    return [kept_row("cases/_row.html", "case_row", Row(c.id, c.number, c.kind, kinds.get(c.kind, c.kind), c.status, statuses.get(c.status, c.status),
-                      c.where or "", c.emergency, c.description or "", c.created_at, c.assignee or "",
-                      locale, when, root))
+    return [kept_row("cases/_row.html", "case_row",
+                     Row(c, kinds.get(c.kind, c.kind), statuses.get(c.status, c.status), locale, when, root))
             for c in cases]
