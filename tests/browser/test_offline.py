@@ -174,6 +174,8 @@ def test_a_30_item_patrol_with_10_photos_done_offline_arrives_once(
         if i + 1 < len(items):
             expect(page.locator("[data-round-item] input[name=item_id]").first).to_have_value(
                 str(items[i + 1].id), timeout=20000)
+    # The last answer kept, the page goes back to the round's own page by itself.
+    page.wait_for_url(re.compile(rf"/rounds/{round_.id}$"), timeout=20000)
     kept = wait_for_outbox(page, ITEMS, timeout=20)
     assert ItemResult.select().where(ItemResult.round == round_.id).count() == 0  # nothing reached the server
     assert sum(it["files"] for it in kept) == FAILS

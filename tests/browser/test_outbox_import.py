@@ -111,6 +111,9 @@ def _phone_queues_three(contexts, link, collector, site, photo):
     page.goto(f"/rounds/{round_.id}")
     page.locator("[data-round-item] button.answer-ok").click()
     kept = wait_for_outbox(page, 3, timeout=15)
+    # Kept, the page goes on to the next open item by itself: let that navigation finish
+    # before the test navigates, or the two race (the test's goto is interrupted).
+    page.wait_for_url(re.compile(r"[?&]item=\d+"), timeout=15000)
     assert sum(it["files"] for it in kept) == 1
     return round_, context, page
 
