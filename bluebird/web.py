@@ -92,12 +92,27 @@ KEPT_BY_MAX = 256  # a filtered list head is ~10 KB: at most a few MB a worker
 def kept_by(key, template: str, macro: str, *args) -> Markup:
     """`kept` where the macro's arguments are not hashable (a form's filters): `key` stands
     for them and must hold everything the macro shows from them."""
+    return _kept_made(key, template, macro, lambda: args)
+
+
+def form_fields(template: str, macro: str, bound, make, key, *args) -> Markup:
+    """A form's fields as `macro(form, *args)` renders them (the CSRF token goes beside them, in
+    the page). The form the request bound shows itself: what was typed, why it was refused.
+    A fresh one looks the same for the same `key` (its defaults and choices) and language,
+    so `make()` builds it only the first time in a process: a case page offers five forms
+    and builds none of them (each cost more to build and render than the rest of the page)."""
+    if bound is not None:
+        return getattr(current_app.jinja_env.get_template(template).module, macro)(bound, *args)
+    return _kept_made((key, args), template, macro, lambda: (make(), *args))
+
+
+def _kept_made(key, template, macro, arguments):
     full = (template, macro, str(get_locale()), request.script_root, key)
     html = _KEPT_BY.get(full)
     if html is None:
         if len(_KEPT_BY) >= KEPT_BY_MAX:
             _KEPT_BY.clear()
-        html = _KEPT_BY[full] = getattr(current_app.jinja_env.get_template(template).module, macro)(*args)
+        html = _KEPT_BY[full] = getattr(current_app.jinja_env.get_template(template).module, macro)(*arguments())
     return html
 
 

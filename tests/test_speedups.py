@@ -187,3 +187,44 @@ def test_a_script_carries_no_page_headers_but_a_page_and_an_svg_do(app, client):
     assert "Content-Security-Policy" in page.headers and "HX-Request" in page.headers["Vary"]
     for r in (script, svg):
         r.close()
+
+
+def _csrf_tokens(page):
+    return set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+
+
+def test_the_case_pages_kept_forms_hold_no_token_and_none_of_anothers_typing(estate, butler, butler_client, manager_client):
+    """The case page's fresh forms are kept markup (bluebird/cases/views.py ActionForms):
+    each page still carries its own session's token, a refused form shows what was typed,
+    and that typing never shows on the next fresh form."""
+    unit = factories.make_unit(factories.make_building(estate))
+    first, second = factories.make_case(unit, butler), factories.make_case(unit, butler)
+    mine = butler_client.get(f"/cases/{first.id}").get_data(as_text=True)
+    theirs = manager_client.get(f"/cases/{first.id}").get_data(as_text=True)
+    assert len(_csrf_tokens(mine)) == 1 and len(_csrf_tokens(theirs)) == 1
+    assert _csrf_tokens(mine) != _csrf_tokens(theirs)
+    assert _csrf_tokens(mine) == {butler_client.token()}
+    assert 'id="csrf_token"' not in mine  # one plain token per form, no repeated id
+
+    typed = "业主说下午三点后再打" * 40  # longer than the 300 characters a call note may be
+    refused = butler_client.post(f"/cases/{first.id}/calls", {"kind": "notify_owner", "reached": "yes", "note": typed})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and typed in page and 'aria-invalid="true"' in page
+    # The dispatch form on that page is fresh: the posted "note" is not another form's data.
+    again = butler_client.get(f"/cases/{second.id}").get_data(as_text=True)
+    assert typed not in again and 'aria-invalid' not in again
+    assert re.search(r'<option selected value="notify_owner">|<option value="notify_owner" selected>', again)
+
+
+def test_the_dispatch_form_names_a_new_technician_at_once_and_none_for_a_warranty_repair(estate, butler, butler_client):
+    unit = factories.make_unit(factories.make_building(estate))
+    repair = factories.make_case(unit, butler)
+    page = butler_client.get(f"/cases/{repair.id}").get_data(as_text=True)
+    assert "周师傅" not in page and 'name="assignee"' in page
+    factories.make_user(estate, role="technician", name="周师傅")
+    assert "周师傅" in butler_client.get(f"/cases/{repair.id}").get_data(as_text=True)
+
+    warranty = factories.make_case(unit, butler, warranty=True)
+    page = butler_client.get(f"/cases/{warranty.id}").get_data(as_text=True)
+    assert 'name="assignee"' not in page and "周师傅" not in page
+    assert 'id="warranty-pass"' in page and 'value="施工单位（开发商保修）"' in page

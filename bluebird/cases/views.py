@@ -34,7 +34,7 @@ from bluebird.forms import choices
 from bluebird.photos import service as photos
 from bluebird.photos.models import Attachment
 from bluebird.timeline.models import Event, once
-from bluebird.web import estate_id, get_scoped_or_404, kept_by, render, translated
+from bluebird.web import estate_id, form_fields, get_scoped_or_404, kept_by, render, translated
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 register_link("case", lambda rest: url_for("cases.show", case_id=int(rest)))
@@ -228,24 +228,15 @@ def show(case_id):
 
 
 def _page(case, status=200, **forms):
-    # A warranty repair is passed to the construction company, never to our technicians.
-    dispatch_form = forms.get("dispatch") or DispatchForm(department=_("Construction company (warranty)")
-                                                          if case.warranty else "")
-    if case.warranty:
-        dispatch_form.department.label.text = _("Passed on to")
     events = list(Event.timeline(subject=case.subject))
     duties, calls = list(service.open_duties(case)), list(Call.of_case(case_id=case.id))
     technicians = _people(case, calls, duties, events)
-    dispatch_form.assignee.choices = [] if case.warranty else technicians
     return render(
         "cases/show.html", status=status, case=case, events=events,
         duties=duties, calls=calls,
         photos=Attachment.for_subjects([case.subject]).get(case.subject, []),
-        dispatch_form=dispatch_form, finish_form=forms.get("finish") or FinishForm(),
-        call_form=forms.get("call") or CallForm(kind=_next_call(case, calls)),
-        text_form=forms.get("text") or TextForm(), error=forms.get("error"),
+        forms=ActionForms(case, technicians, _next_call(case, calls), forms), error=forms.get("error"),
         residents=list(service.residents_of(case.unit)) if case.unit_id else [],
-        cancel_form=forms.get("cancel") or CancelForm(),
         about=Case.get_or_none((Case.id == case.about_case_id) & (Case.estate == case.estate_id))
         if case.about_case_id else None,
         # Each complaint about a repair writes "complained_about" on its timeline (already
@@ -256,6 +247,57 @@ def _page(case, status=200, **forms):
         sees_phone=current_user.role in SEES_PHONES, call_labels=CallKind.LABELS, satisfaction=SATISFACTION,
         CaseStatus=CaseStatus, CaseKind=CaseKind, roles=roles,
     )
+
+
+class ActionForms:
+    """The case page's forms (templates/cases/_actions.html), each made only when the page
+    shows it: the one a refused step bound (`bound`, by key) shows itself; a fresh one is
+    the same markup for the same case state, kept (web.form_fields)."""
+
+    TEMPLATE = "cases/_action_fields.html"
+
+    def __init__(self, case, technicians, next_call, bound):
+        self.case, self.next_call, self.bound = case, next_call, bound
+        self.technicians = tuple((c.value, c.label) for c in technicians)
+
+    def _fields(self, key, form_cls, *args, **data):
+        return form_fields(self.TEMPLATE, key, self.bound.get(key), lambda: _fresh(form_cls, **data),
+                           tuple(sorted(data.items())), *args)
+
+    def dispatch(self):
+        # A warranty repair is passed to the construction company, never to our technicians.
+        warranty = bool(self.case.warranty)
+        if (bound := self.bound.get("dispatch")) is not None:
+            _dispatch_setup(bound, warranty, self.technicians)
+        return form_fields(self.TEMPLATE, "dispatch", bound, lambda: _dispatch_setup(_fresh(
+            DispatchForm, department=_("Construction company (warranty)") if warranty else ""), warranty,
+            self.technicians), (warranty, () if warranty else self.technicians))
+
+    def finish(self):
+        return self._fields("finish", FinishForm)
+
+    def call(self):
+        # A complaint's call is always its call-back: said, not asked.
+        complaint = str(CallKind.LABELS[self.next_call]) if self.case.kind == CaseKind.COMPLAINT else None
+        return self._fields("call", CallForm, complaint, kind=self.next_call)
+
+    def text(self):
+        return self._fields("text", TextForm)
+
+    def cancel(self):
+        return self.bound.get("cancel") or CancelForm()
+
+
+def _fresh(form_cls, **data):
+    """An unbound form with these defaults (never the request's POST, which is another form's)."""
+    return form_cls(formdata=None, meta={"csrf": False}, **data)
+
+
+def _dispatch_setup(form, warranty, technicians):
+    if warranty:
+        form.department.label.text = _("Passed on to")
+    form.assignee.choices = [] if warranty else choices(technicians)
+    return form
 
 
 def _people(case, calls, duties, events):
