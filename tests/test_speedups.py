@@ -49,6 +49,27 @@ def test_a_prepared_query_binds_each_calls_own_values(estate, other_estate):
     assert ids(estate_id=estate.id, role="butler", ids=(tech,), since=long_ago) == sorted(mine + [tech])
 
 
+@prepared
+def _people_with_estates(*, ids=()):
+    from bluebird.estate.models import Estate
+
+    return User.select(User, Estate).join(Estate).where(User.id.in_(ids)).order_by(User.id)
+
+
+def test_a_prepared_joins_rows_are_whole_models_on_every_run(estate, other_estate):
+    """The column resolution is kept per SQL (Prepared.__call__): a run with no rows first,
+    then rows of two estates, each model with its own joined estate and converted times."""
+    assert list(_people_with_estates(ids=(-1, -2))) == []
+    clock.set_now(T0)
+    mine, theirs = factories.make_user(estate, name="李管家"), factories.make_user(other_estate, name="王管家")
+    for _ in range(2):
+        rows = list(_people_with_estates(ids=(mine.id, theirs.id)))
+        assert [(u.name, u.estate.name) for u in rows] == [("李管家", estate.name), ("王管家", other_estate.name)]
+        assert all(isinstance(u.created_at, datetime) for u in rows)
+    (one,) = _people_with_estates(ids=(theirs.id, -5))
+    assert one.estate.id == other_estate.id and one.estate.code == other_estate.code
+
+
 def test_a_value_peewee_would_convert_is_refused_when_compiled():
     @prepared
     def by_flag(*, active=True):
