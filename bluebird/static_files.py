@@ -44,14 +44,38 @@ def _compressed(path: str, encoding: str) -> bytes:
         with open(path, "rb") as f:
             data = f.read()
         if "/vendor/" not in path.replace(os.sep, "/"):
-            if path.endswith(".js"):
-                data = rjsmin.jsmin(data)
-            elif path.endswith(".css"):
-                data = rcssmin.cssmin(data)
-        body = brotli.compress(data, quality=11) if encoding == "br" else gzip.compress(data, 9, mtime=0)
+            data = _minified(path, data)
+        body = _pack(data, encoding)
         with _lock:
             _kept[key] = body
     return body
+
+
+def _minified(name: str, data: bytes) -> bytes:
+    if name.endswith(".js"):
+        return rjsmin.jsmin(data)
+    if name.endswith(".css"):
+        return rcssmin.cssmin(data)
+    return data
+
+
+def _pack(data: bytes, encoding: str) -> bytes:
+    return brotli.compress(data, quality=11) if encoding == "br" else gzip.compress(data, 9, mtime=0)
+
+
+def made_once(key, name: str, make, accept: str) -> tuple[bytes, str | None]:
+    """A body the app makes, the same until the next deploy (the service worker: a template
+    with this build's addresses in it), made, minified and compressed once per process:
+    (body, Content-Encoding or None for a browser that takes no compression)."""
+    encoding = _encoding(accept)
+    full = ("made", key, encoding)
+    body = _kept.get(full)
+    if body is None:
+        plain = _minified(name, make())
+        body = plain if encoding is None else _pack(plain, encoding)
+        with _lock:
+            _kept[full] = body
+    return body, encoding
 
 
 def precompressed(response, folder: str, filename: str, accept: str):

@@ -96,7 +96,11 @@
 
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
-      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+      // This build's address, kept in the HTTP cache ("all"): the update check on each
+      // navigation costs nothing, and a deploy's new address installs the new worker.
+      var meta = document.querySelector("meta[name=bluebird-sw]");
+      var url = meta ? meta.getAttribute("content") : "/sw.js";
+      navigator.serviceWorker.register(url, { scope: "/", updateViaCache: "all" }).catch(function () {});
     });
   }
 })();

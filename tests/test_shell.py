@@ -31,7 +31,7 @@ def test_service_worker_is_served_from_the_root_with_a_versioned_shell(client):
     assert response.status_code == 200
     assert response.mimetype == "text/javascript"
     body = response.get_data(as_text=True)
-    assert 'const SHELL_CACHE = "bluebird-shell-' in body
+    assert 'const SHELL_CACHE="bluebird-shell-' in body  # minified (bluebird/static_files.py)
     assert "/offline" in body and "/static/app.css" in body
     assert "no-cache" in response.headers["Cache-Control"]
 

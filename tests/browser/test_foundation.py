@@ -192,7 +192,7 @@ def test_installable_pwa_with_a_service_worker(profile_page, collector):
 
     scope = _wait_for_service_worker(page)
     assert scope == page.url.split("/login")[0] + "/"
-    assert page.evaluate("navigator.serviceWorker.controller.scriptURL").endswith("/sw.js")
+    assert "/sw.js?v=" in page.evaluate("navigator.serviceWorker.controller.scriptURL")
 
     cdp = page.context.new_cdp_session(page)
     result = cdp.send("Page.getInstallabilityErrors")

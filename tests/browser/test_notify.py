@@ -43,7 +43,7 @@ def test_turning_on_reminders_from_me(page, login, screenshot, collector, butler
     why = settings.locator(".notify-why").bounding_box()
     button = page.locator("#push-enable")
     assert why["y"] < button.bounding_box()["y"]
-    assert _service_worker_ready(page).endswith("/sw.js")
+    assert "/sw.js?v=" in _service_worker_ready(page)
     expect(page.locator("#push-status")).to_have_text("此设备未开启提醒。")
     # Nothing asked for permission before the tap.
     assert page.evaluate("Notification.permission") == "granted"  # granted by the context, not requested
