@@ -134,7 +134,8 @@ class Forwarder:
 
     The one piece behind the offline tests' cuttable link (tests/browser/conftest.py `Link`)
     and the HTTP bench's byte counter (bench/_http_load.py `CountingProxy`): `admit()` says
-    whether traffic may pass now, `sent(data)` sees every chunk going back to the client.
+    whether traffic may pass now, `asked(data, conn)` sees every chunk the client sends and
+    `sent(data, conn)` every chunk going back to it; `conn` is one dict per connection.
     """
 
     def __init__(self, target_port):
@@ -156,7 +157,10 @@ class Forwarder:
     def admit(self) -> bool:
         return True
 
-    def sent(self, data: bytes) -> None:
+    def asked(self, data: bytes, conn: dict) -> None:
+        pass
+
+    def sent(self, data: bytes, conn: dict) -> None:
         pass
 
     def _accept(self):
@@ -175,14 +179,14 @@ class Forwarder:
                 continue
             with self.lock:
                 self.open.update({client, upstream})
-            threading.Thread(target=self._pipe, args=(client, upstream, False), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, True), daemon=True).start()
+            conn: dict = {}
+            threading.Thread(target=self._pipe, args=(client, upstream, False, conn), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, True, conn), daemon=True).start()
 
-    def _pipe(self, src, dst, to_client):
+    def _pipe(self, src, dst, to_client, conn):
         try:
             while (data := src.recv(65536)) and self.admit():
-                if to_client:
-                    self.sent(data)
+                (self.sent if to_client else self.asked)(data, conn)
                 dst.sendall(data)
         except OSError:
             pass

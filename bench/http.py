@@ -27,7 +27,10 @@ Figures (stdout, `bench: <name> <value> <unit>`):
                               client_uuid); errors = non-2xx/3xx answers + socket errors
   mixed_rps_<w>x<t>, mixed_errors_<w>x<t>   the same per --mixes setting
   first_visit_kb        every byte gunicorn sent for a cold first visit of the agenda
-                        (headers, page, shell, what the service worker fetches), signed in
+                        (headers, page, shell, the service worker and its install), signed in
+  offline_copies_kb     then, once: the field pages the worker keeps for offline use as
+                        soon as it takes charge (its requests say `Purpose: prefetch`);
+                        first_visit_kb + offline_copies_kb is all a first visit costs
   repeat_nav_kb         the mean bytes of a full navigation after that (case list, a case,
                         the agenda again); repeat_nav_max_kb the largest
   repeat_nav_revalidations   conditional requests and 304s during those navigations

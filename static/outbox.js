@@ -15,7 +15,8 @@
 //   client_uuid makes a repeat of an answer that was saved but not acknowledged one row.
 // - Refusals (409 checklist changed, case closed, key already returned, 401 / the login
 //   page) stay with the server's own message until the user retries or discards them.
-// - Reachability is asked of the server (GET /ping, never cached), not navigator.onLine.
+// - Reachability is asked of the server (GET /ping, never cached), not navigator.onLine;
+//   a page the server has just sent (the worker says so) needs no asking.
 // - Export / import: all waiting items as one file; on another browser its owner imports
 //   it (待上传 › 导入文件), checked whole, into that browser's outbox and the same replay.
 // No inline scripts (strict CSP). IndexedDB through the vendored idb (static/vendor/).
@@ -363,15 +364,29 @@
   }
 
   // The tab bar's pages and 待上传, kept once (the worker keeps field pages only).
-  function warmBasics() {
+  function warmBasics(also) {
     if (!config || !navigator.serviceWorker || !navigator.serviceWorker.controller) return;
     var urls = Array.prototype.map.call(document.querySelectorAll("nav.tabbar a[href], nav.topnav a[href]"),
       function (a) { return a.getAttribute("href"); });
     urls.push(config.outboxUrl);
+    if (also) urls = urls.concat(also);
     navigator.serviceWorker.controller.postMessage({ type: "warm", urls: urls });
   }
 
   // ---- Reachability ----------------------------------------------------------------------------
+
+  // True when the server sent this page just now (no worker in between, or the worker says
+  // it fetched it), null when that is not known (its copy from earlier, an older worker):
+  // then the server is asked. A ping on every page was 740 bytes a navigation (issue 16).
+  function pageFromNetwork() {
+    var sw = navigator.serviceWorker;
+    if (!sw || !sw.controller) return Promise.resolve(true);
+    return withTimeout(new Promise(function (resolve) {
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function (e) { resolve(e.data && e.data.fresh ? true : null); };
+      sw.controller.postMessage({ type: "served" }, [channel.port2]);
+    }), 1000).catch(function () { return null; });
+  }
 
   function withTimeout(promise, ms) {
     return new Promise(function (resolve, reject) {
@@ -509,7 +524,7 @@
         var relogged = it.state === "refused" && it.status === 401 && who && String(who.user || "") === String(it.user || "");
         return (it.state !== "refused" || relogged) && (force || relogged || !it.nextAt || it.nextAt <= Date.now());
       }
-      if (!items.length) return ping();
+      if (!items.length) return reachable === true ? null : ping();
       if (!items.some(function (it) { return isDue(it, null) || (it.state === "refused" && it.status === 401); })) return null;
       return withLock(function () {
         return ping().then(function (who) {
@@ -1178,7 +1193,8 @@
     if (!config) return;
     if (isOffline()) refreshNow();
     setupPage();
-    changed().then(function () {
+    Promise.all([changed(), isOffline() ? null : pageFromNetwork()]).then(function (answers) {
+      if (answers[1] === true) setReachable(true);
       replay(false).then(function () {
         if (!isOffline()) {
           warmRound();
@@ -1204,8 +1220,19 @@
   window.addEventListener("online", function () { reachable = null; showBanner(); replay(true); });
   window.addEventListener("offline", function () { setReachable(false); showBanner(); });
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") replay(false);
+    if (document.visibilityState !== "visible") return;
+    if (reachable === true) reachable = null; // back after a while: ask the server again
+    replay(false);
   });
+  if (navigator.serviceWorker) {
+    // The first visit: once installed, the worker takes charge of this page. Keep this page,
+    // the tab bar's and the round's items now, so the phone works offline from then on.
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      if (!config || isOffline()) return;
+      warmRound();
+      warmBasics([location.pathname + location.search]);
+    });
+  }
   window.setInterval(function () {
     if (queuedCache.length || reachable === false) replay(false);
   }, TIMER_MS);

@@ -172,9 +172,13 @@ def test_a_static_file_goes_out_at_brotli_11_and_is_the_file(app, client):
     assert "Accept-Encoding" in response.headers["Vary"]
     assert brotli.decompress(response.data) == small
     assert len(response.data) <= len(brotli.compress(small, quality=11)) < len(brotli.compress(raw, quality=4))
-    assert response.headers["ETag"].endswith('-br"') and "immutable" in response.headers["Cache-Control"]
+    assert "immutable" in response.headers["Cache-Control"]
+    assert "ETag" not in response.headers and "Accept-Ranges" not in response.headers  # named for good by its URL
     gz = client.get(f"/static/outbox.js?v={version}", headers={"Accept-Encoding": "gzip"})
-    assert gz.headers["Content-Encoding"] == "gzip" and gz.headers["ETag"] != response.headers["ETag"]
+    assert gz.headers["Content-Encoding"] == "gzip"
+    unversioned = client.get("/static/outbox.js", headers={"Accept-Encoding": "br"})
+    assert unversioned.headers["ETag"].endswith('-br"') and "immutable" not in unversioned.headers["Cache-Control"]
+    unversioned.close()
     assert gzip.decompress(gz.data) == small
     plain = client.get(f"/static/outbox.js?v={version}")
     assert plain.headers.get("Content-Encoding") is None and plain.data == raw
@@ -249,3 +253,22 @@ def test_the_dispatch_form_names_a_new_technician_at_once_and_none_for_a_warrant
     page = butler_client.get(f"/cases/{warranty.id}").get_data(as_text=True)
     assert 'name="assignee"' not in page and "周师傅" not in page
     assert 'id="warranty-pass"' in page and 'value="施工单位（开发商保修）"' in page
+
+
+def test_the_service_workers_address_of_this_build_is_cached_for_good_and_carries_no_cookie(app, butler_client):
+    version = app.config["STATIC_VERSION"]
+    page = butler_client.get("/agenda").get_data(as_text=True)
+    assert f'<meta name="bluebird-sw" content="/sw.js?v={version}">' in page
+    ours = butler_client.get(f"/sw.js?v={version}", headers={"Accept-Encoding": "br"})
+    assert ours.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert ours.headers["Content-Encoding"] == "br" and "Set-Cookie" not in ours.headers
+    assert "Cookie" not in ours.headers.get("Vary", "") and ours.headers["Service-Worker-Allowed"] == "/"
+    assert "worker-src 'self'" in ours.headers["Content-Security-Policy"]  # a worker's own policy
+    import brotli
+
+    script = brotli.decompress(ours.data).decode()
+    assert f'VERSION="{version}"' in script
+    for other in (f"/sw.js?v=an-older-build", "/sw.js"):
+        answer = butler_client.get(other)
+        assert answer.headers["Cache-Control"] == "no-cache"  # not this build's address: never kept
+        assert answer.get_data(as_text=True).replace(" ", "") == script.replace(" ", "")

@@ -63,9 +63,17 @@ function fromCache(url) {
   return caches.open(PAGES_CACHE).then((cache) => cache.match(url, { ignoreVary: true }));
 }
 
+// The windows whose page came from the server just now: they know it is reachable
+// without asking (static/outbox.js). Forgotten when the worker stops: then they ask.
+const FRESH = new Set();
+
 function page(event, boosted) {
   const request = event.request;
   return fetch(request).then((response) => {
+    if (!boosted && event.resultingClientId) {
+      if (FRESH.size > 64) FRESH.clear();
+      FRESH.add(event.resultingClientId);
+    }
     event.waitUntil(keep(request, response.clone()).catch(() => null));
     return response;
   }, () => fromCache(request.url).then((hit) => {
@@ -102,8 +110,12 @@ self.addEventListener("message", (event) => {
     event.waitUntil(kept.reduce((chain, path) => chain.then(() => {
       const url = new URL(path, self.location.origin).href;
       return fromCache(url).then((hit) => hit && !data.refresh ? null
-        : fetch(url, { credentials: "same-origin" }).then((r) => keep(new Request(url), r)).catch(() => null));
+        // Said to be a prefetch: nobody looked at it (bench/http.py counts these apart).
+        : fetch(url, { credentials: "same-origin", headers: { Purpose: "prefetch" } })
+          .then((r) => keep(new Request(url), r)).catch(() => null));
     }), Promise.resolve()));
+  } else if (data.type === "served" && event.ports && event.ports[0]) {
+    event.ports[0].postMessage({ fresh: Boolean(event.source && FRESH.delete(event.source.id)) });
   } else if (data.type === "forget") {
     event.waitUntil(caches.delete(PAGES_CACHE));
   }

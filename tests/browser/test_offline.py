@@ -342,17 +342,22 @@ def test_a_conflict_is_shown_with_the_servers_message_and_kept_until_resolved(ph
     expect(page.locator("[data-outbox-empty]")).to_be_visible()
 
 
+# A deploy: the next page names the new build's worker (static/app.js registers each build's
+# own address, cached for good), which the rewrite stands for.
+NEXT_BUILD = 'navigator.serviceWorker.register("/sw.js?v=next-build", { scope: "/", updateViaCache: "all" });'
+
+
 def test_a_service_worker_update_while_five_items_wait_sends_all_five(phone, link, collector, live_server):
     round_, items, context, page = _offline_round(phone, link, collector, 6)
     _queue_ok_answers(page, items[:5])
     old = page.evaluate("navigator.serviceWorker.controller.scriptURL")
     with live_server.app.rewrite("/sw.js", lambda body: body + b"\n// a new build\n"):
         online(context, link)
-        page.evaluate("""() => new Promise((resolve) => {
+        page.evaluate(f"""() => new Promise((resolve) => {{
           navigator.serviceWorker.addEventListener("controllerchange", resolve);
-          navigator.serviceWorker.getRegistration().then((r) => r.update());
-        })""")
-    assert old.endswith("/sw.js")
+          {NEXT_BUILD}
+        }})""")
+    assert "/sw.js?v=" in old
     page.reload()
     wait_for_outbox(page, 0, timeout=30)
     results = _results(round_)
@@ -450,7 +455,7 @@ def test_a_service_worker_update_waits_while_an_upload_runs(phone, link, collect
     page.evaluate("""() => { navigator.locks.request("bluebird-outbox-upload",
       () => new Promise((release) => { window.releaseUpload = release; })); }""")
     with live_server.app.rewrite("/sw.js", lambda body: body + b"\n// a new build\n"):
-        page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+        page.evaluate(f"() => {{ {NEXT_BUILD} }}")
         page.wait_for_timeout(2000)
         state = page.evaluate("""() => navigator.serviceWorker.getRegistration().then((r) => ({
           installing: !!r.installing, waiting: !!r.waiting }))""")
