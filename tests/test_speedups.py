@@ -268,7 +268,7 @@ def test_the_service_workers_address_of_this_build_is_cached_for_good_and_carrie
 
     script = brotli.decompress(ours.data).decode()
     assert f'VERSION="{version}"' in script
-    for other in (f"/sw.js?v=an-older-build", "/sw.js"):
+    for other in ("/sw.js?v=an-older-build", "/sw.js"):
         answer = butler_client.get(other)
         assert answer.headers["Cache-Control"] == "no-cache"  # not this build's address: never kept
         assert answer.get_data(as_text=True).replace(" ", "") == script.replace(" ", "")
