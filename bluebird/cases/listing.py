@@ -20,7 +20,7 @@ from bluebird.cases.kinds import (
     CaseStatus,
 )
 from bluebird.cases.models import Case, case_number
-from bluebird.db import db
+from bluebird.db import db, prepared
 from bluebird.duties.models import Duty
 from bluebird.estate.models import Building, Unit
 
@@ -265,9 +265,14 @@ _BUILDING_OPTIONS: dict = {}
 OPTIONS_KEPT = 64
 
 
+@prepared
+def _building_names(*, estate_id=0):
+    return Building.in_estate(estate_id).select(Building.id, Building.name).tuples()
+
+
 def building_options(estate_id, locale: str, label) -> list[tuple[int, str]]:
     """[(id, "3号楼"), …] for the building filter."""
-    rows = tuple(Building.in_estate(estate_id).select(Building.id, Building.name).tuples())
+    rows = tuple(_building_names.cursor(estate_id=estate_id))
     key = (locale, rows)
     options = _BUILDING_OPTIONS.get(key)
     if options is None:
