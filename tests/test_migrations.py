@@ -219,3 +219,20 @@ def test_025_makes_the_counted_duties_index_covering_and_adds_the_complaint_inde
             assert old.execute_sql("SELECT kind, late_minutes FROM duty").fetchall() == [("daily_patrol", 45)]
             counted = {i.name: i for i in old.get_indexes("duty")}["duty_counted"]
             assert {"kind", "assignee_id", "missed_at", "late_minutes", "subject"} <= set(counted.columns)
+
+
+def test_027_gives_the_escalated_open_duties_their_own_index(app):
+    """An office from before 027 keeps its duties; a supervisor's agenda reads the escalated
+    ones through their own index instead of walking every duty of the estate."""
+    duty = ("INSERT INTO duty (estate_id, kind, subject, title, role, due_at, due_date, points, created_at, "
+            "escalated_at) VALUES (1, 'repair_on_site', 'case:1', '', 'technician', '2025-01-02 10:00:00', "
+            "'2025-01-02', 2, '2025-01-01 00:00:00', '2025-01-02 10:30:00')")
+    with old_office("026_complaint_about_repair", duty) as old:
+        assert "027_escalated_duties_index" in upgrade()
+        with old.connection_context():
+            assert old.execute_sql("SELECT kind, escalated_at FROM duty").fetchall() == [
+                ("repair_on_site", "2025-01-02 10:30:00")]
+            assert "duty_open_escalated" in {i.name for i in old.get_indexes("duty")}
+            plan = old.execute_sql("EXPLAIN QUERY PLAN SELECT id FROM duty WHERE done_at IS NULL AND "
+                                   "escalated_at IS NOT NULL AND estate_id = 1 ORDER BY due_at LIMIT 20").fetchall()
+            assert "duty_open_escalated" in str(plan)

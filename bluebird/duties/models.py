@@ -221,6 +221,8 @@ Duty.add_index(Duty.index(Duty.assignee, Duty.due_at, where=Duty.done_at.is_null
 Duty.add_index(Duty.index(Duty.estate, Duty.role, Duty.due_at, where=Duty.done_at.is_null() & Duty.assignee.is_null(),
                           name="duty_open_role_unassigned"))
 Duty.add_index(Duty.index(Duty.estate, Duty.due_at, where=Duty.done_at.is_null(), name="duty_open_estate"))
+Duty.add_index(Duty.index(Duty.estate, Duty.due_at, where=Duty.done_at.is_null() & Duty.escalated_at.is_null(False),
+                          name="duty_open_escalated"))  # a supervisor's agenda (migration 027)
 Duty.add_index(Duty.index(Duty.escalate_at, where=Duty.done_at.is_null() & Duty.escalated_at.is_null(),
                           name="duty_to_escalate"))
 Duty.add_index(Duty.index(Duty.due_at, where=Duty.done_at.is_null() & Duty.notified_at.is_null(),
