@@ -1,7 +1,7 @@
 """Extensions, created here and bound in create_app with init_app."""
 import os
 
-from flask import g, session
+from flask import g, has_app_context, session
 from flask_babel import Babel, Domain
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -24,11 +24,12 @@ class RequestDomain(Domain):
     """
 
     def get_translations(self):
-        state = g.get("_flask_babel") if g else None
-        kept = getattr(state, "babel_translations", None)
+        # `g` resolved once (a proxy costs about 0.3 µs an access, and a page asks ~100 times).
+        here = g._get_current_object() if has_app_context() else None
+        kept = getattr(getattr(here, "_flask_babel", None), "babel_translations", None)
         if kept is None:
             kept = super().get_translations()  # this makes the state on a request's first call
-            state = g.get("_flask_babel") if g else None
+            state = getattr(here, "_flask_babel", None)
             if state is not None:
                 state.babel_translations = kept
         return kept
