@@ -283,8 +283,14 @@ def when_parts(moment, context=None) -> tuple[str, str, str]:
 
     Plain arithmetic on a per-request context rather than a Babel pattern per call (a
     tenth of the cost): agendas show a hundred of these, and the agenda's rows
-    (bluebird/duties/agenda.py) hand in `when_context()` once."""
-    zone, today, near, weekdays = context or when_context()
+    (bluebird/duties/agenda.py) hand in `when_context()` once. Kept per moment and
+    context (the zone, the day, the words): the same page shows the same times all day."""
+    return _when_parts(moment, context or when_context())
+
+
+@lru_cache(maxsize=16384)
+def _when_parts(moment, context: When) -> tuple[str, str, str]:
+    zone, today, near, weekdays = context
     local = zone.fromutc(moment.replace(tzinfo=zone)).replace(tzinfo=None)
     full = local.isoformat(" ", "minutes")
     hm = full[11:]

@@ -59,13 +59,6 @@ def _link(subject: str, kind: str, script_root: str) -> str | None:
     return rules.link_for(subject, kind)
 
 
-@lru_cache(maxsize=8192)
-def _due(due_at: datetime, when) -> tuple[str, str, str]:
-    """A due time's (ISO, full, short) forms against a request's When: the same agenda
-    shows the same times all day."""
-    return when_parts(due_at, when)
-
-
 @prepared
 def _open_rows(supervises, *, user_id=0, role="", estate_id=0, limit=0):
     """Duty.open_for as plain tuples of COLUMNS, compiled once per shape (bluebird/db.py)."""
@@ -88,7 +81,7 @@ def rows_for(user, now, limit: int):
             bool(user.supervises), user_id=me, role=user.role, estate_id=user.estate_id, limit=limit + 1).fetchall():
         due_at = _when(due_at)
         rows.append(Row(words, kind, _label(locale, kind), title, _link(subject, kind, root), due_at, due_at < now, missed_at is not None,
-                        escalated_at is not None and assignee_id != me, *_due(due_at, when)))
+                        escalated_at is not None and assignee_id != me, *when_parts(due_at, when)))
     return rows[:limit], len(rows) > limit
 
 
