@@ -208,12 +208,16 @@ def test_026_lets_a_complaint_name_its_repair_keeping_every_case(app):
             assert ("about_case_id", "cases") in {(f.column, f.dest_table) for f in old.get_foreign_keys("cases")}
 
 
+def _old_duty(column, value):
+    """An old office's open patrol duty, with one more column set (SQL text for old_office)."""
+    return ("INSERT INTO duty (estate_id, kind, subject, title, role, due_at, due_date, points, created_at, "
+            f"{column}) VALUES (1, 'daily_patrol', 'patch:1', '', 'butler', '2025-01-02 10:00:00', "
+            f"'2025-01-02', 2, '2025-01-01 00:00:00', {value})")
+
+
 def test_025_makes_the_counted_duties_index_covering_and_adds_the_complaint_index(app):
     """An office from before 025 keeps its duties; the month's assessment reads indexes only."""
-    duty = ("INSERT INTO duty (estate_id, kind, subject, title, role, due_at, due_date, points, created_at, "
-            "late_minutes) VALUES (1, 'daily_patrol', 'patch:1', '', 'butler', '2025-01-02 10:00:00', "
-            "'2025-01-02', 2, '2025-01-01 00:00:00', 45)")
-    with old_office("024_replay_safe_steps", duty) as old:
+    with old_office("024_replay_safe_steps", _old_duty("late_minutes", "45")) as old:
         assert "025_assessment_fast" in upgrade()
         with old.connection_context():
             assert old.execute_sql("SELECT kind, late_minutes FROM duty").fetchall() == [("daily_patrol", 45)]
@@ -224,14 +228,11 @@ def test_025_makes_the_counted_duties_index_covering_and_adds_the_complaint_inde
 def test_027_gives_the_escalated_open_duties_their_own_index(app):
     """An office from before 027 keeps its duties; a supervisor's agenda reads the escalated
     ones through their own index instead of walking every duty of the estate."""
-    duty = ("INSERT INTO duty (estate_id, kind, subject, title, role, due_at, due_date, points, created_at, "
-            "escalated_at) VALUES (1, 'repair_on_site', 'case:1', '', 'technician', '2025-01-02 10:00:00', "
-            "'2025-01-02', 2, '2025-01-01 00:00:00', '2025-01-02 10:30:00')")
-    with old_office("026_complaint_about_repair", duty) as old:
+    with old_office("026_complaint_about_repair", _old_duty("escalated_at", "'2025-01-02 10:30:00'")) as old:
         assert "027_escalated_duties_index" in upgrade()
         with old.connection_context():
             assert old.execute_sql("SELECT kind, escalated_at FROM duty").fetchall() == [
-                ("repair_on_site", "2025-01-02 10:30:00")]
+                ("daily_patrol", "2025-01-02 10:30:00")]
             assert "duty_open_escalated" in {i.name for i in old.get_indexes("duty")}
             plan = old.execute_sql("EXPLAIN QUERY PLAN SELECT id FROM duty WHERE done_at IS NULL AND "
                                    "escalated_at IS NOT NULL AND estate_id = 1 ORDER BY due_at LIMIT 20").fetchall()
